@@ -19,7 +19,9 @@ class StopFlag(Protocol):
     def is_set(self) -> bool: ...
 
 
-def report(progress: ProgressFn | None, stage: str, done: int, total: int | None, **extra: Any) -> None:
+def report(
+    progress: ProgressFn | None, stage: str, done: int, total: int | None, **extra: Any
+) -> None:
     """Call ``progress`` (when given) with the standard keys and ``extra``."""
     if progress is not None:
         progress({"stage": stage, "done": done, "total": total, **extra})

@@ -1,7 +1,8 @@
 """The ``ncv`` command line: a thin layer over ``ncv_core``.
 
 Each sub-command lives in its own module here with ``NAME``, ``HELP``, ``add_arguments(parser)``
-and ``run(args) -> int``; :data:`COMMANDS` lists them. Bad input raises
+and ``run(args) -> int``; :data:`COMMANDS` lists them. Command modules import the heavy parts of
+``ncv_core`` (pandas, torch) inside ``run`` so that ``ncv --help`` answers at once. Bad input raises
 :class:`ncv_core.errors.NcvError`, which is printed in one line with exit status 2 (never a
 traceback).
 """
@@ -16,7 +17,7 @@ import warnings
 from ncv_core import __version__
 from ncv_core.errors import NcvError, NcvWarning
 
-COMMANDS: tuple[str, ...] = ("demo", "features")
+COMMANDS: tuple[str, ...] = ("features",)
 """Module names (under ``ncv_core.cli``) of the sub-commands, in ``--help`` order."""
 
 
@@ -44,7 +45,11 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):  #
     if issubclass(category, NcvWarning):
         print(f"warning: {message}", file=sys.stderr)
     else:
-        print(warnings.formatwarning(message, category, filename, lineno, line), file=sys.stderr, end="")
+        print(
+            warnings.formatwarning(message, category, filename, lineno, line),
+            file=sys.stderr,
+            end="",
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

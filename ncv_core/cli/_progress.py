@@ -25,16 +25,24 @@ class TqdmProgress:
         if stage != self._stage:
             self.close()
             self._stage = stage
-            self._bar = tqdm(total=total, desc=str(stage), disable=self.disable, file=sys.stderr,
-                             leave=False, dynamic_ncols=True)
+            self._bar = tqdm(
+                total=total,
+                desc=str(stage),
+                disable=self.disable,
+                file=sys.stderr,
+                leave=False,
+                dynamic_ncols=True,
+            )
         assert self._bar is not None
         if total is not None and self._bar.total != total:
             self._bar.total = total
         self._bar.n = done
         post = {k: event[k] for k in self.postfix_keys if event.get(k) is not None}
         if post:
-            self._bar.set_postfix({k: (f"{v:.3f}" if isinstance(v, float) else v) for k, v in post.items()},
-                                  refresh=False)
+            self._bar.set_postfix(
+                {k: (f"{v:.3f}" if isinstance(v, float) else v) for k, v in post.items()},
+                refresh=False,
+            )
         self._bar.refresh()
 
     def close(self) -> None:

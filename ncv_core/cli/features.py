@@ -1,0 +1,82 @@
+"""Build the feature table of a loci file: per variant, Peak/Max/Sum of every mark of the cell
+line over the window, the ten nucleotide-composition features and the window's bases (``seq``).
+
+Rows that cannot be used are written to FILE.rejected.tsv (file line, reason, row) and counted in
+a one-line summary; exit status 2 when no locus is usable or an input cannot be read.
+
+example:
+  ncv features --loci loci.vcf.gz --genome hg19.fa --tracks tracks.tsv --cell-line K562 --out k562.parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ncv_core.constants import DEFAULT_WINDOW
+
+NAME = "features"
+HELP = "loci + genome + tracks -> feature table (Parquet or TSV)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--loci", required=True, help="VCF (.vcf/.vcf.gz), BED, CSV or TSV of variant loci"
+    )
+    p.add_argument(
+        "--genome", required=True, help="reference FASTA (an .fai index is built if missing)"
+    )
+    p.add_argument(
+        "--tracks",
+        required=True,
+        help="tracks manifest (tracks.tsv: cell_line, mark, signal, peaks)",
+    )
+    p.add_argument(
+        "--cell-line", required=True, help="cell line of the manifest whose tracks to use"
+    )
+    p.add_argument("--out", required=True, help="output table: FILE.parquet, FILE.tsv or FILE.csv")
+    p.add_argument(
+        "--window",
+        type=int,
+        default=DEFAULT_WINDOW,
+        help="window length in bp (default %(default)s)",
+    )
+    p.add_argument(
+        "--build", help="declared genome build (hg19, hg38, ...); checked against the FASTA"
+    )
+    p.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write the feature cache"
+    )
+    p.add_argument("--chunk-size", type=int, default=50_000, help="loci per chunk (bounds memory)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ncv_core.cli._progress import TqdmProgress
+    from ncv_core.features import build_features, rejected_report_path
+    from ncv_core.loci import rejections_frame
+    from ncv_core.tables import atomic_path, table_format, write_table
+
+    table_format(args.out)  # fail early on an unknown output extension
+    with TqdmProgress() as progress:
+        result = build_features(
+            args.loci,
+            args.genome,
+            args.tracks,
+            args.cell_line,
+            window=args.window,
+            build=args.build,
+            use_cache=not args.no_cache,
+            chunk_size=args.chunk_size,
+            progress=progress,
+        )
+    write_table(result.table, args.out, result.meta)
+    report = rejected_report_path(args.out)
+    with atomic_path(report) as tmp:
+        rejections_frame(result.rejected).to_csv(tmp, sep="\t", index=False)
+    print(f"{args.loci}: {result.summary}", file=sys.stdout)
+    print(
+        f"wrote {args.out} ({len(result.table):,} rows x {result.table.shape[1]} columns); "
+        f"rejected rows in {report}",
+        file=sys.stdout,
+    )
+    return 0
