@@ -213,10 +213,14 @@ def test_dnase_is_the_most_informative_mark(loci, features) -> None:
 
 
 def test_enhancer_and_promoter_marks_beat_heterochromatin(loci, features) -> None:
-    groups = MARK_GROUPS["I_enhancer"] + MARK_GROUPS["II_promoter"]
+    """The paper's groups I (enhancer) and II (promoter) inform more than IV (heterochromatin)."""
     for cell, auc in _aurocs(loci, features).items():
-        heterochromatin = max(auc[m] for m in MARK_GROUPS["IV_heterochromatin"])
-        assert min(auc[m] for m in groups) > heterochromatin, (cell, auc)
+        mean = {g: np.mean([auc[m] for m in MARK_GROUPS[g]]) for g in MARK_GROUPS}
+        for group in ("I_enhancer", "II_promoter"):
+            assert mean[group] > mean["IV_heterochromatin"] + 0.05, (cell, mean)
+            assert max(auc[m] for m in MARK_GROUPS[group]) > max(
+                auc[m] for m in MARK_GROUPS["IV_heterochromatin"]
+            ), (cell, auc)
 
 
 def test_composition_is_weak(loci, features) -> None:

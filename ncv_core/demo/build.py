@@ -122,7 +122,7 @@ def build_demo(
     experiments = _write_tracks(paths, layout, rng_tracks, progress)
     gc, cpg = gc_and_cpg(genome)
     truth = _truth(seed, layout, motifs, loci_truth, experiments, gc, cpg)
-    paths.truth.write_text(json.dumps(truth, indent=1) + "\n")
+    paths.truth.write_text(_json_text(truth) + "\n")
     (paths.root / STAMP).write_text(json.dumps({"version": P.DEMO_VERSION, "seed": seed}) + "\n")
     return paths
 
@@ -212,6 +212,19 @@ def _truth(
         "baseline_columns": list(BASELINE_COLUMNS),
         "cell_lines": cells,
     }
+
+
+def _json_text(obj: object, depth: int = 0) -> str:
+    """JSON with one key per line but each list of scalars on one line (readable and small)."""
+    pad = " " * (depth + 1)
+    if isinstance(obj, dict) and obj:
+        items = [f"{pad}{json.dumps(k)}: {_json_text(v, depth + 1)}" for k, v in obj.items()]
+    elif isinstance(obj, list) and any(isinstance(v, dict | list) for v in obj):
+        items = [pad + _json_text(v, depth + 1) for v in obj]
+    else:
+        return json.dumps(obj)
+    left, right = ("{", "}") if isinstance(obj, dict) else ("[", "]")
+    return left + "\n" + ",\n".join(items) + "\n" + " " * depth + right
 
 
 def default_demo_dir(seed: int = 0) -> Path:

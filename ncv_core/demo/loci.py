@@ -200,7 +200,7 @@ class LociSampler:
         genes = self.layout.genes[self.layout.genes[f"expr_{cell}"] > 0]
         in_genes = in_intervals(pos, genes["start"].to_numpy(), genes["end"].to_numpy())
         if where == "unmarked":
-            ok &= ~in_intervals(pos, *self.layout.domain_intervals(cell)) & ~in_genes
+            ok &= ~in_genes
         elif where == "intronic":
             ok &= in_genes
         return pos[ok].tolist()

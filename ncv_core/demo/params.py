@@ -214,5 +214,5 @@ BACKGROUND_BLOCK: int = 1_000
 """Background noise is constant over blocks of this size, bp."""
 PEAK_FOLD: dict[str, float] = {"sharp": 4.0, "broad": 1.8}
 """Peak calls: bins whose fold over the experiment's background exceeds this (broad: smoothed)."""
-BROAD_SMOOTH_BP: int = 500
-"""Moving-average width before calling broad peaks, bp."""
+BROAD_SMOOTH_BP: int = 2_000
+"""Moving-average width before calling broad peaks, bp; broad peaks are at least this long."""

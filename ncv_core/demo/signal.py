@@ -199,7 +199,7 @@ def call_peaks(
     """Peaks: runs of bins whose fold over the experiment's background passes a threshold.
 
     ``signal`` has ``width``-bp bins. Broad marks are smoothed (moving average over
-    ``BROAD_SMOOTH_BP``) first and need runs of at least 500 bp; sharp marks need two bins. The
+    ``BROAD_SMOOTH_BP``) first and need runs at least that long; sharp marks need two bins. The
     peak's signal is the run's maximum of the raw signal.
 
     Returns
@@ -214,7 +214,7 @@ def call_peaks(
         kernel = np.ones(k) / k
         fold = np.convolve(fold, kernel, mode="same")
     above = fold > P.PEAK_FOLD["broad" if broad else "sharp"]
-    min_bins = max(500 // width, 2) if broad else 2
+    min_bins = k if broad else 2
     peaks = []
     for name, off in contig_offsets(contigs).items():
         b0, b1 = off // width, (off + contigs[name]) // width
