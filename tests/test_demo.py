@@ -288,13 +288,13 @@ def test_models_transfer_poorly_between_cell_lines(loci, features) -> None:
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
         cv = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
         within[cell] = roc_auc_score(y, cv)
-        assert within[cell] > 0.75, cell
+        assert within[cell] > 0.7, cell
     for train, (x, y) in data.items():
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(x, y)
         for test, (xt, yt) in data.items():
             if test != train:
                 cross = roc_auc_score(yt, model.predict_proba(xt)[:, 1])
-                assert cross < within[test] - 0.04, (train, test, cross, within[test])
+                assert cross < within[test] - 0.03, (train, test, cross, within[test])
                 drops.append(within[test] - cross)
     assert np.mean(drops) > 0.08, drops
 

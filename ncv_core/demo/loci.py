@@ -59,8 +59,8 @@ class Locus:
     cell: str
     gpos: int
     functional: bool
-    labelled: bool
     klass: str
+    labelled: bool = True
     ref: int = -1
     alt: int = -1
     site: dict = field(default_factory=dict)
@@ -188,8 +188,7 @@ class LociSampler:
         """Uniform positions at least ``EXCLUDE_BP`` from the cell line's element centers.
 
         ``where``: ``"background"`` anywhere else; ``"intronic"`` inside the body of a gene the
-        cell line expresses; ``"unmarked"`` outside those bodies and outside its heterochromatin
-        domains too (no mark at all).
+        cell line expresses; ``"unmarked"`` outside those bodies too (no active mark).
         """
         pos = self._random_positions(n)
         centers = np.sort(np.concatenate([c for c, _ in element_sets(self.layout, cell).values()]))
@@ -206,7 +205,7 @@ class LociSampler:
         return pos[ok].tolist()
 
     # --- loci ----------------------------------------------------------------------------------
-    def functional(self, cell: str, klass: str, n: int, labelled: bool) -> list[Locus]:
+    def functional(self, cell: str, klass: str, n: int) -> list[Locus]:
         """``n`` functional loci of one class, each breaking a newly planted motif instance."""
         if klass == "unmarked":
             sites = self._unmarked_sites(cell, n)
@@ -216,7 +215,9 @@ class LociSampler:
             raise RuntimeError(f"{cell}: too few free motif slots for {n} {klass} loci")
         for site in sites:
             self.used[cell].add(site["gpos"])
-        return [Locus(cell, s["gpos"], True, labelled, klass, s["ref"], s["alt"], s) for s in sites]
+        return [
+            Locus(cell, s["gpos"], True, klass, ref=s["ref"], alt=s["alt"], site=s) for s in sites
+        ]
 
     def _element_sites(self, cell: str, pool: Pool, n: int) -> list[dict]:
         """Up to ``n`` broken instances in elements drawn by activity ** power.
@@ -259,18 +260,16 @@ class LociSampler:
         Returns the number planted.
         """
         n = 0
-        for kind, (centers, _) in element_sets(self.layout, cell).items():
-            span = P.SLOT_HALF_SPAN["promoter" if kind == "promoter" else "enhancer"]
-            counts = self.rng.poisson(P.DECOY_INSTANCES[kind], len(centers))
-            for center, k in zip(centers.tolist(), counts.tolist(), strict=True):
+        for kind in ("promoter", "enhancer", "primed"):
+            pool = self.pools[cell][kind]
+            counts = self.rng.poisson(P.DECOY_INSTANCES[kind], len(pool.centers))
+            for center, k in zip(pool.centers.tolist(), counts.tolist(), strict=True):
                 for _ in range(k):
-                    n += (
-                        self._plant_in_element(cell, center, span, "decoy", broken=False)
-                        is not None
-                    )
+                    site = self._plant_in_element(cell, center, pool.span, "decoy", broken=False)
+                    n += site is not None
         return n
 
-    def nonfunctional(self, cell: str, klass: str, n: int, labelled: bool) -> list[Locus]:
+    def nonfunctional(self, cell: str, klass: str, n: int) -> list[Locus]:
         """``n`` non-functional loci of one class, never on a planted motif instance."""
         out: list[Locus] = []
         while len(out) < n:
@@ -282,7 +281,7 @@ class LociSampler:
             for p in cands:
                 if len(out) < n and p not in self.used[cell] and p not in self.occupied:
                     self.used[cell].add(p)
-                    out.append(Locus(cell, p, False, labelled, klass))
+                    out.append(Locus(cell, p, False, klass))
         return out
 
     def _element_positions(self, pool: Pool, n: int, flank: bool) -> list[int]:

@@ -20,6 +20,11 @@ GENE_BODY_MARKS = ("H3K36me3", "H3K79me2", "H4K20me1")
 DOMAIN_MARKS = ("H3K9me3", "H3K27me3")
 
 
+def assay(mark: str) -> str:
+    """``"DNase"`` or ``"histone"``: the kind of experiment, which sets its noise parameters."""
+    return "DNase" if mark == "DNase" else "histone"
+
+
 def experiment_parameters(
     rng: np.random.Generator, cells: tuple[str, ...]
 ) -> dict[str, dict[str, dict]]:
@@ -34,11 +39,10 @@ def experiment_parameters(
     for cell in cells:
         out[cell] = {}
         for mark in MARKS:
-            kind = "DNase" if mark == "DNase" else "histone"
             out[cell][mark] = {
                 "gain": round(float(rng.lognormal(0.0, P.EXPERIMENT_GAIN_SIGMA)), 4),
                 "background": round(float(rng.uniform(*P.EXPERIMENT_BACKGROUND)), 4),
-                "shape": round(float(rng.uniform(*P.EXPERIMENT_BACKGROUND_SHAPE[kind])), 4),
+                "shape": round(float(rng.uniform(*P.EXPERIMENT_BACKGROUND_SHAPE[assay(mark)])), 4),
             }
     return out
 
@@ -68,9 +72,11 @@ def true_signal(layout: Layout, cell: str, mark: str, rng: np.random.Generator) 
                 _add_elements(out, centers, activity, P.ELEMENT_PROFILES[mark][kind], mark, rng)
     elif mark in GENE_BODY_MARKS:
         _add_gene_bodies(out, layout, cell, mark)
-    else:
+    elif mark in DOMAIN_MARKS:
         starts, ends = layout.domain_intervals(cell, mark)
         _add_domains(out, starts, ends, rng)
+    else:
+        raise ValueError(f"unknown mark {mark!r}; expected one of {', '.join(MARKS)}")
     return out
 
 
@@ -84,20 +90,21 @@ def _add_elements(
 ) -> None:
     """Add one Gaussian (lobe 0) or two flanking Gaussians per element, scaled by its height."""
     amp, lobe, sigma = profile
-    exponent = P.ACTIVITY_EXPONENT.get(mark, P.HISTONE_ACTIVITY_EXPONENT)
-    jitter = P.MARK_JITTER.get(mark, P.HISTONE_JITTER)
+    exponent, jitter = P.ACTIVITY_EXPONENT[assay(mark)], P.MARK_JITTER[assay(mark)]
     height = amp * activity**exponent * rng.lognormal(0.0, jitter, len(activity))
     reach = (lobe + 3 * sigma) // P.BIN + 1
     offsets = np.arange(-reach, reach + 1)
     x = offsets * P.BIN + P.BIN / 2
     if lobe:
-        shape = np.exp(-((x - lobe) ** 2) / (2 * sigma**2)) + np.exp(
-            -((x + lobe) ** 2) / (2 * sigma**2)
-        )
+        shape = _gauss(x, -lobe, sigma) + _gauss(x, lobe, sigma)
     else:
-        shape = np.exp(-(x**2) / (2 * sigma**2))
+        shape = _gauss(x, 0, sigma)
     idx = (centers // P.BIN)[:, None] + offsets[None, :]
     np.add.at(out, idx.ravel(), (height[:, None] * shape[None, :]).ravel())
+
+
+def _gauss(x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
+    return np.exp(-((x - mu) ** 2) / (2 * sigma**2))
 
 
 def _add_gene_bodies(out: np.ndarray, layout: Layout, cell: str, mark: str) -> None:
@@ -118,15 +125,15 @@ def _add_gene_bodies(out: np.ndarray, layout: Layout, cell: str, mark: str) -> N
         frac = (np.arange(b1 - b0) + 0.5) / (b1 - b0)
         if strand < 0:
             frac = frac[::-1]
-        length = (end - start) / 1_000.0
-        from_tss = frac * length
+        length = (end - start) / 1_000.0  # kb
+        from_tss = frac * length  # kb
         if mark == "H3K36me3":
             shape = 0.25 + 0.75 * frac
         elif mark == "H3K79me2":
             shape = np.exp(-from_tss / (0.3 * length + 2.0))
         else:
             shape = 0.4 + 0.6 * np.exp(-from_tss / (0.5 * length + 2.0))
-        out[b0:b1] += expr**P.HISTONE_ACTIVITY_EXPONENT * shape
+        out[b0:b1] += expr ** P.ACTIVITY_EXPONENT["histone"] * shape
 
 
 def _add_domains(
@@ -143,7 +150,7 @@ def _add_domains(
 
 def resolution(mark: str) -> int:
     """Bin size of a mark's written track, bp: ``BIN`` for DNase, ``HISTONE_RESOLUTION`` else."""
-    return P.BIN if mark == "DNase" else P.HISTONE_RESOLUTION
+    return P.BIN if assay(mark) == "DNase" else P.HISTONE_RESOLUTION
 
 
 def observe(true: np.ndarray, mark: str, experiment: dict, rng: np.random.Generator) -> np.ndarray:
@@ -169,7 +176,7 @@ def observe(true: np.ndarray, mark: str, experiment: dict, rng: np.random.Genera
     block = P.BACKGROUND_BLOCK // resolution(mark)
     shape = experiment["shape"]
     bg = np.repeat(rng.gamma(shape, experiment["background"] / shape, n // block + 1), block)[:n]
-    noise = rng.lognormal(0.0, P.BIN_NOISE.get(mark, P.HISTONE_BIN_NOISE), n)
+    noise = rng.lognormal(0.0, P.BIN_NOISE[assay(mark)], n)
     return np.round(experiment["gain"] * (bg + P.PEAK_SCALE[mark] * true * noise), 2)
 
 

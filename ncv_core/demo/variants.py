@@ -28,7 +28,8 @@ def place_loci(
     """Place every cell line's loci, planting motifs into ``genome`` (edited in place).
 
     Functional loci of all cell lines come first (each needs a free motif slot), then intact
-    decoy instances, then non-functional loci (which avoid every planted instance).
+    decoy instances, then non-functional loci (which avoid every planted instance). The
+    unlabelled loci are a random subset of each kind, so they come from the same distribution.
 
     Returns
     -------
@@ -43,14 +44,14 @@ def place_loci(
     plan = {cell: _plan(cell) for cell in motifs}
     loci: dict[str, list[Locus]] = {cell: [] for cell in motifs}
     for cell, (n_pos, _, x_pos, _) in plan.items():
-        for labelled, n in ((True, n_pos), (False, x_pos)):
-            for klass, k in allocate(n, P.POSITIVE_MIX[cell]).items():
-                loci[cell] += sampler.functional(cell, klass, k, labelled)
+        for klass, k in allocate(n_pos + x_pos, P.POSITIVE_MIX[cell]).items():
+            loci[cell] += sampler.functional(cell, klass, k)
     decoys = {cell: sampler.decoys(cell) for cell in motifs}
     for cell, (_, n_neg, _, x_neg) in plan.items():
-        for labelled, n in ((True, n_neg), (False, x_neg)):
-            for klass, k in allocate(n, P.NEGATIVE_MIX[cell]).items():
-                loci[cell] += sampler.nonfunctional(cell, klass, k, labelled)
+        for klass, k in allocate(n_neg + x_neg, P.NEGATIVE_MIX[cell]).items():
+            loci[cell] += sampler.nonfunctional(cell, klass, k)
+    for cell, (_, _, x_pos, x_neg) in plan.items():
+        _hide_labels(loci[cell], x_pos, x_neg, rng)
     sampler.finish([locus for cell_loci in loci.values() for locus in cell_loci])
     tables, truth = {}, {}
     for cell, cell_loci in loci.items():
@@ -60,6 +61,14 @@ def place_loci(
         truth[cell] = _truth(layout, cell, plan[cell], cell_loci, ids, sampler.instances[cell])
         truth[cell]["counts"]["decoy_instances"] = decoys[cell]
     return tables, truth
+
+
+def _hide_labels(loci: list[Locus], x_pos: int, x_neg: int, rng: np.random.Generator) -> None:
+    """Mark a random ``x_pos`` functional and ``x_neg`` non-functional loci unlabelled."""
+    for functional, k in ((True, x_pos), (False, x_neg)):
+        group = [x for x in loci if x.functional == functional]
+        for i in rng.choice(len(group), size=k, replace=False).tolist():
+            group[i].labelled = False
 
 
 def _plan(cell: str) -> tuple[int, int, int, int]:
