@@ -108,11 +108,12 @@ def build_demo(
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
     )
     report(progress, "demo: sequence", 0, 2)
+    motifs = {cell: load_motifs(P.CELL_MOTIFS[cell]) for cell in CELL_LINES}
     layout = make_layout(rng_layout)
-    genome = simulate_sequence(layout.contigs, layout.genes, rng_dna)
+    all_motifs = [m for cell in CELL_LINES for m in motifs[cell]]
+    genome = simulate_sequence(layout.contigs, layout.genes, all_motifs, rng_dna)
     report(progress, "demo: sequence", 2, 2)
     report(progress, "demo: loci", 0, 1)
-    motifs = {cell: load_motifs(P.CELL_MOTIFS[cell]) for cell in CELL_LINES}
     tables, loci_truth = place_loci(layout, genome, motifs, rng_loci)
     _write_genome(paths.genome, layout.contigs, genome)
     for cell, table in tables.items():

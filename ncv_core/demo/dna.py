@@ -1,9 +1,10 @@
 """The demo genome's sequence: isochores, CpG decay and CpG islands, vectorised.
 
 Sequences are int8 base codes 0-3 (A, C, G, T) over the global coordinate of
-:mod:`ncv_core.demo.layout`. Bulk DNA is drawn base by base from its isochore's GC fraction; then
+:mod:`ncv_core.demo.layout`. Bulk DNA is drawn base by base from its isochore's GC fraction, with
+occurrences of the cell lines' motifs sprinkled throughout (unbound sites, as in real DNA); then
 most CpG dinucleotides decay to TpG or CpA, as methylated cytosines deaminate in mammalian
-genomes, which leaves CpG observed/expected near 0.2-0.25. CpG islands at promoters are GC rich
+genomes, which leaves CpG observed/expected near 0.25-0.3. CpG islands at promoters are GC rich
 and keep their CpGs (they are unmethylated).
 """
 
@@ -12,14 +13,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ncv_core.constants import BASES
+from ncv_core.constants import BASES, CELL_LINES
 from ncv_core.demo import params as P
+from ncv_core.demo.motifs import Motif, reverse_complement_codes, sample_instances
 
 A, C, G, T = range(4)
 
 
 def simulate_sequence(
-    contigs: dict[str, int], genes: pd.DataFrame, rng: np.random.Generator
+    contigs: dict[str, int],
+    genes: pd.DataFrame,
+    motifs: list[Motif],
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """Draw the genome sequence.
 
@@ -29,6 +34,9 @@ def simulate_sequence(
         Contig lengths, genome order.
     genes : pandas.DataFrame
         Needs ``tss`` (global) and ``cgi_half`` (CpG-island half-width, 0 = none).
+    motifs : list of Motif
+        Motifs that occur throughout bulk DNA (all cell lines' motifs): each once per
+        ``BACKGROUND_MOTIF_SPACING * len(motifs) / 3`` bp, on either strand.
     rng : numpy.random.Generator
 
     Returns
@@ -47,8 +55,20 @@ def simulate_sequence(
     codes[u < gc + (1 - gc) / 2] = A
     codes[u < gc] = G
     codes[u < gc / 2] = C
+    _sprinkle_motifs(codes, motifs, rng)
     _decay_cpg(codes, cgi, rng)
     return codes
+
+
+def _sprinkle_motifs(codes: np.ndarray, motifs: list[Motif], rng: np.random.Generator) -> None:
+    """Write sampled motif instances at uniform positions (in place; later ones may overlap)."""
+    per_motif = int(len(codes) * len(CELL_LINES) / (P.BACKGROUND_MOTIF_SPACING * len(motifs)))
+    for motif in motifs:
+        starts = rng.integers(0, len(codes) - motif.length, per_motif)
+        inst = sample_instances(motif, per_motif, rng)
+        minus = rng.random(per_motif) < 0.5
+        inst[minus] = reverse_complement_codes(inst[minus])
+        codes[starts[:, None] + np.arange(motif.length)[None, :]] = inst
 
 
 def _isochore_gc(contigs: dict[str, int], rng: np.random.Generator) -> np.ndarray:

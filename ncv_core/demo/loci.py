@@ -117,7 +117,7 @@ class LociSampler:
         rng: np.random.Generator,
     ) -> None:
         self.layout, self.genome, self.motifs, self.rng = layout, genome, motifs, rng
-        self.occupied: set[int] = set()
+        self.occupied = np.zeros(len(genome), dtype=bool)
         self.instances: dict[str, list[tuple]] = {cell: [] for cell in motifs}
         self.used: dict[str, set[int]] = {cell: set() for cell in motifs}
         self.n_functional: dict[int, int] = {}
@@ -128,7 +128,7 @@ class LociSampler:
 
     # --- motif instances -------------------------------------------------------------------
     def _free(self, gstart: int, length: int) -> bool:
-        return not any(p in self.occupied for p in range(gstart, gstart + length))
+        return not self.occupied[gstart : gstart + length].any()
 
     def _plant(
         self,
@@ -155,7 +155,7 @@ class LociSampler:
             site["ref"], site["alt"] = (3 - best, 3 - worst) if flip else (best, worst)
         seq = inst if strand > 0 else reverse_complement_codes(inst)
         self.genome[gstart : gstart + motif.length] = seq
-        self.occupied.update(range(gstart, gstart + motif.length))
+        self.occupied[gstart : gstart + motif.length] = True
         self.instances[cell].append((gstart, strand, motif.matrix_id, role))
         return site
 
@@ -279,7 +279,7 @@ class LociSampler:
                 pool = self.pools[cell][klass]
                 cands = self._element_positions(pool, 2 * n + 8, klass.endswith("_flank"))
             for p in cands:
-                if len(out) < n and p not in self.used[cell] and p not in self.occupied:
+                if len(out) < n and p not in self.used[cell] and not self.occupied[p]:
                     self.used[cell].add(p)
                     out.append(Locus(cell, p, False, klass))
         return out

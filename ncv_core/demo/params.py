@@ -42,6 +42,10 @@ CGI_CPG_DECAY: float = 0.10
 """Fraction of CpGs decayed inside CpG islands (unmethylated, so mostly spared)."""
 CGI_HALF_WIDTH: tuple[int, int] = (400, 900)
 """Range of a CpG island's half-width around its TSS, bp."""
+BACKGROUND_MOTIF_SPACING: int = 200
+"""Bulk DNA holds one occurrence of each cell line's motifs (any of them) per this many bp, drawn
+before CpG decay: unbound motif occurrences, so a motif in a window is evidence, not proof, of
+function."""
 
 # --- genes, elements and domains --------------------------------------------------------------
 GENE_SLOT: int = 30_000
@@ -81,7 +85,7 @@ ACTIVITY_SIGMA: float = 0.8
 
 # --- motifs ------------------------------------------------------------------------------------
 CELL_MOTIFS: dict[str, tuple[str, ...]] = {
-    "GM12878": ("MA0080.7", "MA0154.5", "MA1419.2"),  # SPI1, EBF1, IRF4
+    "GM12878": ("MA0080.7", "MA0154.5", "MA0507.3"),  # SPI1, EBF1, POU2F2
     "HepG2": ("MA1494.2", "MA0047.4", "MA0046.3"),  # HNF4A, FOXA2, HNF1A
     "K562": ("MA0140.3", "MA0841.2", "MA0483.2"),  # GATA1::TAL1, NFE2, GFI1B
 }
@@ -99,9 +103,9 @@ MIN_BREAK_IC: float = 1.0
 
 # --- labelled loci -----------------------------------------------------------------------------
 POSITIVE_MIX: dict[str, dict[str, float]] = {
-    "GM12878": {"enhancer": 0.65, "promoter": 0.05, "unmarked": 0.30},
-    "HepG2": {"promoter": 0.38, "enhancer": 0.27, "unmarked": 0.35},
-    "K562": {"enhancer_intragenic": 0.55, "promoter": 0.08, "unmarked": 0.37},
+    "GM12878": {"enhancer_intergenic": 0.65, "promoter": 0.05, "unmarked": 0.30},
+    "HepG2": {"promoter": 0.38, "enhancer_intergenic": 0.27, "unmarked": 0.35},
+    "K562": {"enhancer_intragenic": 0.64, "promoter": 0.06, "unmarked": 0.30},
 }
 """Where functional variants (label 1) sit, per cell line: the class of element they break.
 
@@ -112,29 +116,29 @@ active mark; heterochromatin allowed: a reporter assay finds function whatever t
 chromatin)."""
 NEGATIVE_MIX: dict[str, dict[str, float]] = {
     "GM12878": {
-        "background": 0.40,
+        "background": 0.35,
         "promoter": 0.20,
-        "enhancer": 0.05,
-        "enhancer_flank": 0.08,
-        "primed": 0.12,
-        "intronic": 0.15,
+        "enhancer_intragenic": 0.08,
+        "enhancer_flank": 0.10,
+        "primed": 0.15,
+        "intronic": 0.12,
     },
     "HepG2": {
-        "background": 0.27,
-        "enhancer": 0.18,
-        "promoter_flank": 0.13,
+        "background": 0.22,
+        "enhancer_intragenic": 0.18,
+        "promoter_flank": 0.16,
         "inactive_promoter": 0.20,
         "primed": 0.12,
-        "intronic": 0.10,
+        "intronic": 0.12,
     },
     "K562": {
-        "background": 0.37,
-        "intronic": 0.08,
-        "enhancer_intergenic": 0.15,
-        "enhancer_flank": 0.10,
-        "promoter": 0.06,
-        "primed": 0.12,
-        "inactive_promoter": 0.12,
+        "background": 0.22,
+        "intronic": 0.20,
+        "enhancer_intergenic": 0.25,
+        "enhancer_flank": 0.08,
+        "promoter": 0.05,
+        "primed": 0.10,
+        "inactive_promoter": 0.10,
     },
 }
 """Where non-functional variants (label 0) sit, per cell line. Besides the classes above:
@@ -146,9 +150,9 @@ NEGATIVE_FLANK: tuple[int, int] = (250, 1_200)
 """Distance range of a flank locus from its element's center, bp."""
 N_UNLABELLED: int = 1_000
 """Extra loci per cell line with an empty label (functional at the cell line's own rate)."""
-POSITIVE_ACTIVITY_POWER: float = 2.0
+POSITIVE_ACTIVITY_POWER: float = 1.5
 """Functional variants pick elements with probability proportional to activity ** this."""
-NEGATIVE_ACTIVITY_POWER: float = -1.0
+NEGATIVE_ACTIVITY_POWER: float = -0.5
 """Non-functional loci in elements pick them with probability proportional to activity ** this:
 weakly bound elements, whose accessibility is lower."""
 TRANSITION_FRACTION: float = 2 / 3
@@ -200,7 +204,7 @@ MARK_JITTER: dict[str, float] = {"DNase": 0.15, "histone": 0.6}
 BIN_NOISE: dict[str, float] = {"DNase": 0.20, "histone": 0.5}
 """Log-normal sigma of per-bin multiplicative noise of the enrichment, at the track's
 resolution."""
-EXPERIMENT_GAIN_SIGMA: float = 0.8
+EXPERIMENT_GAIN_SIGMA: float = 0.5
 """Log-normal sigma of each experiment's overall scale (lab, depth, normalisation)."""
 EXPERIMENT_BACKGROUND: tuple[float, float] = (0.3, 1.2)
 """Range of an experiment's background level (uniform), in units of its gain."""
