@@ -371,6 +371,11 @@ def test_ensure_demo_refuses_a_foreign_folder(tmp_path) -> None:
     assert is_complete(tmp_path, seed=0) is False
 
 
+def test_build_demo_rejects_a_bad_seed(tmp_path) -> None:
+    with pytest.raises(NcvError, match="non-negative integer"):
+        build_demo(tmp_path / "d", seed=-1)
+
+
 def test_default_demo_dir(monkeypatch, tmp_path) -> None:
     monkeypatch.delenv("NCV_DEMO_DIR", raising=False)
     path = default_demo_dir(3)

@@ -12,6 +12,7 @@ import os
 import secrets
 import shutil
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -100,7 +101,15 @@ def build_demo(
     Returns
     -------
     DemoPaths
+
+    Raises
+    ------
+    NcvError
+        If ``seed`` is not a non-negative integer.
     """
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise NcvError(f"the demo seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)
     paths = DemoPaths.at(out_dir)
     paths.root.mkdir(parents=True, exist_ok=True)
     (paths.root / STAMP).unlink(missing_ok=True)
