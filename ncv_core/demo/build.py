@@ -24,7 +24,6 @@ from ncv_core.demo.layout import Layout, contig_offsets, make_layout
 from ncv_core.demo.motifs import load_motifs
 from ncv_core.demo.signal import (
     call_peaks,
-    element_sets,
     experiment_parameters,
     observe,
     resolution,
@@ -190,7 +189,7 @@ def _truth(
     """The JSON document of ``truth.json``."""
     cells = {}
     for cell in CELL_LINES:
-        sets = element_sets(layout, cell)
+        sets = layout.elements(cell)
         domains = layout.domains[layout.domains["cell_line"] == cell]
         cells[cell] = {
             "motifs": [m.to_json() for m in motifs[cell]],

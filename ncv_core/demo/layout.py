@@ -45,6 +45,24 @@ class Layout:
     def size(self) -> int:
         return int(sum(self.contigs.values()))
 
+    def elements(self, cell: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """A cell line's active promoters, active and primed enhancers.
+
+        Returns
+        -------
+        dict
+            ``{"promoter" | "enhancer" | "primed": (centers, activity)}``, arrays shape ``(n,)``.
+        """
+        g, e = self.genes, self.enhancers
+        expr = g[f"expr_{cell}"].to_numpy()
+        state, act = e[f"state_{cell}"].to_numpy(), e[f"activity_{cell}"].to_numpy()
+        centers = e["center"].to_numpy()
+        return {
+            "promoter": (g["tss"].to_numpy()[expr > 0], expr[expr > 0]),
+            "enhancer": (centers[state == 2], act[state == 2]),
+            "primed": (centers[state == 1], act[state == 1]),
+        }
+
     def domain_intervals(self, cell: str, mark: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(starts, ends)`` of a cell line's heterochromatin domains (one mark, or both)."""
         return _domain_bounds(self.domains, cell, mark)

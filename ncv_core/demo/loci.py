@@ -24,7 +24,6 @@ from ncv_core.demo.motifs import (
     reverse_complement_codes,
     sample_instances,
 )
-from ncv_core.demo.signal import element_sets
 
 EXCLUDE_BP = 2_000
 """Background loci keep at least this far from the cell line's element centers."""
@@ -68,11 +67,10 @@ class Locus:
 
 def class_pools(layout: Layout, cell: str) -> dict[str, Pool]:
     """The element classes loci are drawn from, for one cell line."""
-    sets = element_sets(layout, cell)
+    sets = layout.elements(cell)
     g = layout.genes
-    active = g[g[f"expr_{cell}"] > 0]
     enh_c, enh_a = sets["enhancer"]
-    intra = in_intervals(enh_c, active["start"].to_numpy(), active["end"].to_numpy())
+    intra = in_intervals(enh_c, *_expressed_bodies(layout, cell))
     silent = g[g[f"expr_{cell}"] == 0]["tss"].to_numpy()
     return {
         "promoter": Pool("promoter", *sets["promoter"]),
@@ -84,6 +82,12 @@ def class_pools(layout: Layout, cell: str) -> dict[str, Pool]:
         "enhancer_intergenic": Pool("enhancer", enh_c[~intra], enh_a[~intra]),
         "primed": Pool("enhancer", *sets["primed"]),
     }
+
+
+def _expressed_bodies(layout: Layout, cell: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(starts, ends)`` of the bodies of the genes a cell line expresses."""
+    g = layout.genes[layout.genes[f"expr_{cell}"] > 0]
+    return g["start"].to_numpy(), g["end"].to_numpy()
 
 
 def allocate(n: int, mix: dict[str, float]) -> dict[str, int]:
@@ -122,6 +126,11 @@ class LociSampler:
         self.used: dict[str, set[int]] = {cell: set() for cell in motifs}
         self.n_functional: dict[int, int] = {}
         self.pools = {cell: class_pools(layout, cell) for cell in motifs}
+        self._centers = {
+            cell: np.sort(np.concatenate([c for c, _ in layout.elements(cell).values()]))
+            for cell in motifs
+        }
+        self._bodies = {cell: _expressed_bodies(layout, cell) for cell in motifs}
         offs = contig_offsets(layout.contigs)
         self._lo = np.array([o + P.MARGIN for o in offs.values()], dtype=np.int64)
         self._len = np.array([n - 2 * P.MARGIN for n in layout.contigs.values()], dtype=np.int64)
@@ -191,13 +200,12 @@ class LociSampler:
         cell line expresses; ``"unmarked"`` outside those bodies too (no active mark).
         """
         pos = self._random_positions(n)
-        centers = np.sort(np.concatenate([c for c, _ in element_sets(self.layout, cell).values()]))
+        centers = self._centers[cell]
         i = np.searchsorted(centers, pos)
         left = np.abs(pos - centers[np.clip(i - 1, 0, len(centers) - 1)])
         right = np.abs(centers[np.clip(i, 0, len(centers) - 1)] - pos)
         ok = np.minimum(left, right) >= EXCLUDE_BP
-        genes = self.layout.genes[self.layout.genes[f"expr_{cell}"] > 0]
-        in_genes = in_intervals(pos, genes["start"].to_numpy(), genes["end"].to_numpy())
+        in_genes = in_intervals(pos, *self._bodies[cell])
         if where == "unmarked":
             ok &= ~in_genes
         elif where == "intronic":

@@ -47,19 +47,6 @@ def experiment_parameters(
     return out
 
 
-def element_sets(layout: Layout, cell: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """A cell line's promoters, active and primed enhancers: ``{kind: (centers, activity)}``."""
-    g, e = layout.genes, layout.enhancers
-    expr = g[f"expr_{cell}"].to_numpy()
-    state, act = e[f"state_{cell}"].to_numpy(), e[f"activity_{cell}"].to_numpy()
-    centers = e["center"].to_numpy()
-    return {
-        "promoter": (g["tss"].to_numpy()[expr > 0], expr[expr > 0]),
-        "enhancer": (centers[state == 2], act[state == 2]),
-        "primed": (centers[state == 1], act[state == 1]),
-    }
-
-
 def true_signal(layout: Layout, cell: str, mark: str, rng: np.random.Generator) -> np.ndarray:
     """The noiseless signal of one mark in one cell line, shape ``(n_bins,)`` float64.
 
@@ -67,7 +54,7 @@ def true_signal(layout: Layout, cell: str, mark: str, rng: np.random.Generator) 
     """
     out = np.zeros(layout.size // P.BIN, dtype=np.float64)
     if mark in P.ELEMENT_PROFILES:
-        for kind, (centers, activity) in element_sets(layout, cell).items():
+        for kind, (centers, activity) in layout.elements(cell).items():
             if kind in P.ELEMENT_PROFILES[mark]:
                 _add_elements(out, centers, activity, P.ELEMENT_PROFILES[mark][kind], mark, rng)
     elif mark in GENE_BODY_MARKS:

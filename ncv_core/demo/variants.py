@@ -89,6 +89,7 @@ def _local(layout: Layout, gpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _table(
     layout: Layout, loci: list[Locus], ids: list[str], rng: np.random.Generator
 ) -> pd.DataFrame:
+    """The loci file's rows: 1-based ``pos``, nullable ``label``, then the baseline scores."""
     chrom, pos0 = _local(layout, np.array([locus.gpos for locus in loci], dtype=np.int64))
     label = pd.array([int(x.functional) if x.labelled else None for x in loci], dtype="Int8")
     frame = pd.DataFrame(
@@ -110,7 +111,7 @@ def _baselines(loci: list[Locus], rng: np.random.Generator) -> dict[str, np.ndar
     """Simulated comparator scores, noisy functions of the hidden truth.
 
     ``cadd_like`` (PHRED-like, >= 0): rises a little for motif-breaking loci and for loci in
-    any annotated element, whatever the cell line's chromatin. ``deepsea_like`` (0-1): rises for
+    any annotated element or expressed gene, whatever the cell line's chromatin. ``deepsea_like`` (0-1): rises for
     motif-breaking loci and for loci in this cell line's open chromatin.
     """
     functional = np.array([x.functional for x in loci], dtype=np.float64)
