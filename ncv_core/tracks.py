@@ -209,8 +209,66 @@ def in_peaks(
     return out
 
 
+class WindowBeds:
+    """Sorted BED files of one batch of windows, written once and shared by every track.
+
+    Tracks whose bigWigs spell the batch's contigs the same way read the same file; sorting by
+    position lets the reader reuse decompressed blocks. Use as a context manager (the files live
+    in a temporary folder).
+
+    Parameters
+    ----------
+    chroms : sequence of str, length N
+        Contig names (any convention).
+    positions : array of int, shape (N,)
+        1-based variant positions.
+    window : int
+        Window length in bp.
+    """
+
+    def __init__(self, chroms: Sequence[str], positions: np.ndarray, window: int) -> None:
+        self.window = window
+        self.positions = np.asarray(positions, dtype=np.int64)
+        codes, self._uniques = pd.factorize(pd.Series(list(chroms), dtype=object), sort=False)
+        self._codes = np.asarray(codes)
+        self._dir = tempfile.TemporaryDirectory(prefix="ncv-windows-")
+        self._beds: dict[tuple, tuple[str, np.ndarray]] = {}
+
+    def __enter__(self) -> WindowBeds:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._dir.cleanup()
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def bed_for(self, bigwig_contigs: Iterable[str]) -> tuple[str | None, np.ndarray]:
+        """(BED path, row of each BED line) for a bigWig with these contigs; rows absent -> no data."""
+        by_key = {contig_key(c): c for c in bigwig_contigs}
+        spelled = tuple(by_key.get(contig_key(u)) for u in self._uniques)
+        if spelled not in self._beds:
+            names = np.array([n or "" for n in spelled], dtype=object)[self._codes]
+            rows = np.nonzero(names != "")[0]
+            rows = rows[np.lexsort((self.positions[rows], names[rows].astype(str)))]
+            starts, ends = window_bounds(self.positions[rows], self.window)
+            path = os.path.join(self._dir.name, f"w{len(self._beds)}.bed")
+            with open(path, "w") as fh:
+                fh.writelines(
+                    f"{c}\t{a}\t{b}\n"
+                    for c, a, b in zip(names[rows], starts.tolist(), ends.tolist(), strict=True)
+                )
+            self._beds[spelled] = (path if len(rows) else None, rows)
+        return self._beds[spelled]
+
+
 def window_signal_stats(
-    path: str | os.PathLike, chroms: Sequence[str], positions: np.ndarray, window: int
+    path: str | os.PathLike,
+    chroms: Sequence[str],
+    positions: np.ndarray,
+    window: int,
+    *,
+    beds: WindowBeds | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact max and sum of a bigWig over each locus's window (no-data bases count as 0).
 
@@ -224,30 +282,23 @@ def window_signal_stats(
         1-based variant positions.
     window : int
         Window length in bp.
+    beds : WindowBeds, optional
+        The same windows already written (shared across tracks); made here when absent.
 
     Returns
     -------
     (max, sum) : two float64 arrays of shape (N,)
     """
+    if beds is None:
+        with WindowBeds(chroms, positions, window) as own:
+            return window_signal_stats(path, chroms, positions, window, beds=own)
     path = Path(path)
-    n = len(chroms)
-    mx, sm = np.zeros(n), np.zeros(n)
-    pos = np.asarray(positions, dtype=np.int64)
+    mx, sm = np.zeros(len(beds)), np.zeros(len(beds))
     with _open_bigwig(path) as bw:
-        by_key = {contig_key(c): c for c in bw.chroms()}
-        names = np.array([by_key.get(contig_key(c)) or "" for c in chroms], dtype=object)
-        rows = np.nonzero(names != "")[0]
-        if len(rows) == 0:
+        bed, rows = beds.bed_for(bw.chroms())
+        if bed is None:
             return mx, sm
-        rows = rows[np.lexsort((pos[rows], names[rows].astype(str)))]  # sorted: blocks are reused
-        starts, ends = window_bounds(pos[rows], window)
-        fd, bed = tempfile.mkstemp(suffix=".bed")
         try:
-            with os.fdopen(fd, "w") as fh:
-                fh.writelines(
-                    f"{c}\t{s}\t{e}\n"
-                    for c, s, e in zip(names[rows], starts.tolist(), ends.tolist(), strict=True)
-                )
             stats = np.array(
                 list(bw.average_over_bed(bed, stats=["sum", "max", "bases"])), dtype=np.float64
             ).reshape(-1, 3)
@@ -255,8 +306,6 @@ def window_signal_stats(
             raise NcvError(
                 f"cannot read signal ({exc}); the file may be truncated or corrupt", path=path
             ) from exc
-        finally:
-            os.unlink(bed)
     covered_max = np.nan_to_num(stats[:, 1], nan=0.0)
     sm[rows] = stats[:, 0]
     mx[rows] = np.where(stats[:, 2] < window, np.maximum(covered_max, 0.0), covered_max)
@@ -338,12 +387,13 @@ class TrackSet:
 
         cols: dict[str, np.ndarray] = {}
         positions = np.asarray(positions, dtype=np.int64)
-        for i, spec in enumerate(self.specs):
-            report(progress, "tracks", i, len(self.specs), mark=spec.mark)
-            if spec.peaks is not None:
-                cols[f"{spec.mark}_peak"] = in_peaks(self._peaks[spec.mark], chroms, positions)
-            mx, sm = window_signal_stats(spec.signal, chroms, positions, window)
-            cols[f"{spec.mark}_max"], cols[f"{spec.mark}_sum"] = mx, sm
+        with WindowBeds(chroms, positions, window) as beds:
+            for i, spec in enumerate(self.specs):
+                report(progress, "tracks", i, len(self.specs), mark=spec.mark)
+                if spec.peaks is not None:
+                    cols[f"{spec.mark}_peak"] = in_peaks(self._peaks[spec.mark], chroms, positions)
+                mx, sm = window_signal_stats(spec.signal, chroms, positions, window, beds=beds)
+                cols[f"{spec.mark}_max"], cols[f"{spec.mark}_sum"] = mx, sm
         report(progress, "tracks", len(self.specs), len(self.specs))
         return pd.DataFrame({name: cols[name] for name in self.feature_names()})
 

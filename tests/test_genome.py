@@ -140,3 +140,25 @@ def test_real_hg19_slice(real_data: Path) -> None:
     raw = fa.read_text().split("\n", 1)[1].replace("\n", "")
     assert window == raw[500_000 - 76 : 500_000 + 74].upper()
     assert len(window) == 150 and set(window) <= set("ACGTN")
+
+
+@pytest.mark.parametrize("width,newline", [(7, "\n"), (60, "\r\n"), (1000, "\n")])
+def test_vectorised_fetch_matches_pyfaidx(tmp_path: Path, width: int, newline: str) -> None:
+    import pyfaidx
+
+    rng = np.random.default_rng(width)
+    seqs = {
+        "a": "".join(rng.choice(list("ACGTNacgt"), 523)),
+        "b": "".join(rng.choice(list("ACGT"), 77)),
+    }
+    fa = tmp_path / "g.fa"
+    with open(fa, "w", newline="") as fh:
+        for name, seq in seqs.items():
+            fh.write(f">{name} description{newline}")
+            fh.writelines(seq[i : i + width] + newline for i in range(0, len(seq), width))
+    reference = pyfaidx.Fasta(str(fa), as_raw=True, sequence_always_upper=True)
+    starts = rng.integers(0, 523 - 30, 200)
+    with Genome(fa) as g:
+        got = g.fetch_many(["a"] * 200 + ["b"], np.r_[starts, 40], 30)
+        assert g.fetch("b", 0, 77) == seqs["b"]
+    assert got == [reference["a"][s : s + 30] for s in starts.tolist()] + [reference["b"][40:70]]
