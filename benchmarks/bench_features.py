@@ -35,7 +35,10 @@ from ncv_core.features import build_features  # noqa: E402
 from ncv_core.genome import Genome  # noqa: E402
 from ncv_core.tracks import read_manifest, window_signal_stats  # noqa: E402
 
-REAL_STAT1 = Path(__file__).resolve().parents[2] / "shared/data/real/tracks/GM12878_Stat1.chr22_1-30000000.bigWig"
+REAL_STAT1 = (
+    Path(__file__).resolve().parents[2]
+    / "shared/data/real/tracks/GM12878_Stat1.chr22_1-30000000.bigWig"
+)
 
 
 def random_loci(genome_path: Path, n: int, seed: int, out: Path, window: int = 150) -> None:
@@ -49,7 +52,9 @@ def random_loci(genome_path: Path, n: int, seed: int, out: Path, window: int = 1
         refs = g.bases_at(chroms, pos)
     with open(out, "w") as fh:
         fh.write("chrom\tpos\tref\n")
-        fh.writelines(f"{c}\t{p}\t{r}\n" for c, p, r in zip(chroms, pos.tolist(), refs, strict=True))
+        fh.writelines(
+            f"{c}\t{p}\t{r}\n" for c, p, r in zip(chroms, pos.tolist(), refs, strict=True)
+        )
 
 
 def naive(genome_path: Path, manifest: Path, cell_line: str, loci: list[tuple[str, int]]) -> float:
@@ -74,7 +79,10 @@ def dense(n: int, baseline_n: int) -> None:
         t0 = time.perf_counter()
         res = build_features(loci, demo.genome, demo.tracks, "GM12878", use_cache=False)
         fast = time.perf_counter() - t0
-        sample = [(c, int(p)) for c, p in zip(res.table.chrom[:baseline_n], res.table.pos[:baseline_n], strict=True)]
+        sample = [
+            (c, int(p))
+            for c, p in zip(res.table.chrom[:baseline_n], res.table.pos[:baseline_n], strict=True)
+        ]
         slow = naive(demo.genome, demo.tracks, "GM12878", sample)
     n_tracks = len(res.meta["marks"])
     fast_rate, slow_rate = len(res.table) / fast, len(sample) / slow
@@ -100,16 +108,22 @@ def sparse(n: int = 2000) -> None:
         bw.stats("chr22", p - 76, p + 74, type="max", exact=True)
         bw.stats("chr22", p - 76, p + 74, type="sum", exact=True)
     slow = time.perf_counter() - t0
-    print(f"sparse: {n:,} windows ~{13_800_000 // n:,} bp apart on a real ENCODE bigWig (one track)")
+    print(
+        f"sparse: {n:,} windows ~{13_800_000 // n:,} bp apart on a real ENCODE bigWig (one track)"
+    )
     print(f"  pybigtools average_over_bed: {1e6 * fast / n:7.1f} us/window")
     print(f"  pyBigWig stats x2          : {1e6 * slow / n:7.1f} us/window")
-    print(f"  speed-up: {slow / fast:.1f}x; 11 tracks -> ~{n / (11 * fast):,.0f} variants/s at this density")
+    print(
+        f"  speed-up: {slow / fast:.1f}x; 11 tracks -> ~{n / (11 * fast):,.0f} variants/s at this density"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="loci in the dense scenario")
-    parser.add_argument("--baseline-n", type=int, default=5_000, help="loci timed with the naive baseline")
+    parser.add_argument(
+        "--baseline-n", type=int, default=5_000, help="loci timed with the naive baseline"
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore", NcvWarning)
     print(f"cores: {os.cpu_count()}")

@@ -364,7 +364,10 @@ def test_build_demo_rejects_a_bad_seed(tmp_path) -> None:
 
 def test_default_demo_dir(monkeypatch, tmp_path) -> None:
     monkeypatch.delenv("NCV_DEMO_DIR", raising=False)
+    monkeypatch.delenv("NCV_CACHE_DIR", raising=False)
     path = default_demo_dir(3)
     assert path.parts[-3:] == (".cache", "ncv-explorer", f"demo-v{DEMO_VERSION}-seed3")
+    monkeypatch.setenv("NCV_CACHE_DIR", str(tmp_path / "cache"))
+    assert default_demo_dir(3) == tmp_path / "cache" / f"demo-v{DEMO_VERSION}-seed3"
     monkeypatch.setenv("NCV_DEMO_DIR", str(tmp_path / "d"))
     assert default_demo_dir(0) == tmp_path / "d"

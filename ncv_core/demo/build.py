@@ -238,11 +238,13 @@ def _json_text(obj: object, depth: int = 0) -> str:
 
 def default_demo_dir(seed: int = 0) -> Path:
     """Where :func:`ensure_demo` keeps the demo: ``$NCV_DEMO_DIR`` when set, else
-    ``~/.cache/ncv-explorer/demo-v{DEMO_VERSION}-seed{seed}``."""
+    ``<cache>/demo-v{DEMO_VERSION}-seed{seed}`` (cache: ``$NCV_CACHE_DIR`` or ``~/.cache/ncv-explorer``)."""
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env).expanduser()
-    return Path.home() / ".cache" / "ncv-explorer" / f"demo-v{P.DEMO_VERSION}-seed{seed}"
+    from ncv_core.cache import cache_root
+
+    return cache_root() / f"demo-v{P.DEMO_VERSION}-seed{seed}"
 
 
 def is_complete(path: str | os.PathLike, seed: int = 0) -> bool:
