@@ -28,14 +28,18 @@ from ncv_core.interpret._model import (
     as_tab_tensor,
     batched,
     device_and_fn,
+    model_logit_fn,
     progress_sink,
     ref_indices,
 )
 from ncv_core.progress import ProgressFn, report
 
-DEFAULT_BATCH_SIZE: int = 512
-"""Mutant rows per forward. Chosen by measurement on the 2-core CPU this was written on
-(``benchmarks/bench_ism.py``): rows/s rises to 512-1,024 rows per batch and falls above ~2,048."""
+__all__ = ["IsmResult", "ism_table", "model_logit_fn", "saturation_mutagenesis"]
+
+DEFAULT_BATCH_SIZE: int = 256
+"""Mutant rows per forward, chosen by measurement on the 2-core CPU this was written on
+(``benchmarks/bench_ism.py --sweep``, Basset-like CNN, 150 bp): best-of-5 rows/s was flat from
+96 to 384 rows (~4,600 rows/s), 15% lower at 512 and 40% lower at 1,024 rows per batch."""
 
 IMPORTANCE: str = "negative mean delta logit over the alternative bases"
 """What :attr:`IsmResult.importance` holds, stated once for tables and plots."""
