@@ -271,28 +271,44 @@ def attribute(
     net, dev, note = _prepare(model, method, task, device)
     x = as_seq_tensor(x_seq)
     tab = as_tab_tensor(x_tab, x.shape[0])
-    rng = np.random.default_rng(random_state)
+    settings = {"n_steps": n_steps, "n_shuffles": n_shuffles, "baseline": baseline}
+    settings |= {"internal_batch_size": internal_batch_size, "batch_size": batch_size}
     sink = progress_sink(progress, verbose)
-    attrs, logits, base_logits = [], [], []
+    rng = np.random.default_rng(random_state)
     with eval_mode(net), torch.enable_grad():
         if method in ("deeplift", "deeplift_shap"):
             _check_reused_modules(net, x[:1].to(dev), None if tab is None else tab[:1].to(dev))
-        for sl in batched(x.shape[0], batch_size):
-            xb = x[sl].to(dev)
-            tb = None if tab is None else tab[sl].to(dev)
-            refs = None
-            if method in ("ig", "deeplift", "deeplift_shap"):
-                refs = _references(method, x[sl], baseline, n_shuffles, rng).to(dev)
-                base_logits.append(_logits(net, refs, tb, task))
-            with warnings.catch_warnings():  # captum's note that it sets hooks, on every call
-                warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
-                attr = _attribute_chunk(
-                    net, method, xb, tb, refs, task, n_steps, internal_batch_size
-                )
-            attrs.append(attr.detach().cpu().double())
-            logits.append(_logits(net, xb, tb, task))
-            report(sink, "attribute", sl.stop, x.shape[0])
+        attrs, logits, base_logits = _run(net, dev, method, task, x, tab, settings, rng, sink)
     return _result(method, task, x, attrs, logits, base_logits, note)
+
+
+def _run(net, dev, method, task, x, tab, settings, rng, sink) -> tuple[list, list, list]:
+    """captum over chunks of ``batch_size`` sequences: attributions, logits, baseline logits."""
+    attrs, logits, base_logits = [], [], []
+    for sl in batched(x.shape[0], settings["batch_size"]):
+        xb = x[sl].to(dev)
+        tb = None if tab is None else tab[sl].to(dev)
+        refs = None
+        if method in ("ig", "deeplift", "deeplift_shap"):
+            refs = _references(method, x[sl], settings["baseline"], settings["n_shuffles"], rng)
+            refs = refs.to(dev)
+            base_logits.append(_logits(net, refs, tb, task))
+        with warnings.catch_warnings():  # captum's note that it sets hooks, on every call
+            warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
+            attr = _attribute_chunk(
+                net,
+                method,
+                xb,
+                tb,
+                refs,
+                task,
+                settings["n_steps"],
+                settings["internal_batch_size"],
+            )
+        attrs.append(attr.detach().cpu().double())
+        logits.append(_logits(net, xb, tb, task))
+        report(sink, "attribute", sl.stop, x.shape[0])
+    return attrs, logits, base_logits
 
 
 def _result(

@@ -36,6 +36,7 @@ from ncv_core.interpret._model import (
     on_device,
     progress_sink,
 )
+from ncv_core.interpret.motifs import information_content
 from ncv_core.progress import ProgressFn, report
 
 __all__ = [
@@ -107,16 +108,13 @@ def _layers(model: nn.Module) -> tuple[nn.Conv1d, nn.Module]:
     return conv, act
 
 
-def _geometry(conv: nn.Conv1d) -> tuple[int, int, int, int]:
-    """``(kernel_size, stride, dilation, pad_left)`` of the first layer."""
+def _geometry(conv: nn.Conv1d) -> tuple[int, int, int, int, int]:
+    """``(kernel_size, stride, dilation, pad_left, pad_total)`` of the first layer."""
     k, s, d = conv.kernel_size[0], conv.stride[0], conv.dilation[0]
     if conv.padding == "same":
-        pad = d * (k - 1) // 2
-    elif conv.padding == "valid":
-        pad = 0
-    else:
-        pad = conv.padding[0]
-    return k, s, d, pad
+        return k, s, d, d * (k - 1) // 2, d * (k - 1)
+    pad = 0 if conv.padding == "valid" else conv.padding[0]
+    return k, s, d, pad, 2 * pad
 
 
 def _activations(
@@ -144,8 +142,7 @@ def _activations(
 
 def _check_length(conv: nn.Conv1d, length: int, out_len: int) -> None:
     """The activation must keep filter_conv's positions (no pooling or cropping in between)."""
-    k, s, d, pad = _geometry(conv)
-    total = d * (k - 1) if conv.padding == "same" else 2 * pad
+    k, s, d, _, total = _geometry(conv)
     expected = (length + total - d * (k - 1) - 1) // s + 1
     if out_len != expected:
         raise NcvError(
@@ -154,9 +151,9 @@ def _check_length(conv: nn.Conv1d, length: int, out_len: int) -> None:
         )
 
 
-def _windows(x: torch.Tensor, out_len: int, geometry: tuple[int, int, int, int]) -> torch.Tensor:
+def _windows(x: torch.Tensor, out_len: int, geometry: tuple[int, ...]) -> torch.Tensor:
     """Receptive-field windows ``(B, L', W, 5)``: A,C,G,T one-hot and an N/padding indicator."""
-    k, s, d, pad = geometry
+    k, s, d, pad, _ = geometry
     length = x.shape[2]
     starts = torch.arange(out_len, device=x.device) * s - pad
     pos = starts[:, None] + torch.arange(k, device=x.device)[None, :] * d  # (L', W)
@@ -176,20 +173,42 @@ def _scan(net, act, x, tab, dev, batch_size, sink, stage, full):
         report(sink, stage, sl.stop, x.shape[0])
 
 
-def _summary(counts: np.ndarray, pwms: np.ndarray, n_sites, vmax, vmean, thr) -> pd.DataFrame:
-    ic = (pwms * np.log2(np.clip(pwms, 1e-300, None) / 0.25)).sum(axis=(1, 2))
+def _summary(pwms: np.ndarray, n_sites, vmax, vmean, thr) -> pd.DataFrame:
     letters = np.array(list(BASES))
     return pd.DataFrame(
         {
             "filter": np.arange(len(pwms)),
             "n_sites": n_sites.astype(np.int64),
-            "information_content": ic,
+            "information_content": [information_content(p) for p in pwms],
             "consensus": ["".join(letters[p.argmax(axis=1)]) for p in pwms],
             "max_activation": vmax,
             "mean_activation": vmean,
             "threshold": thr,
         }
     )
+
+
+def _activation_stats(net, act, x, tab, dev, batch_size, sink) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per filter, the largest and the mean activation over sequences and positions."""
+    vmax, vsum, n_pos = None, None, 0
+    for _, a, _ in _scan(net, act, x, tab, dev, batch_size, sink, "filter activations", False):
+        amax, asum = a.amax(dim=(0, 2)).cpu().double(), a.sum(dim=(0, 2)).cpu().double()
+        vmax = amax if vmax is None else torch.maximum(vmax, amax)
+        vsum = asum if vsum is None else vsum + asum
+        n_pos += a.shape[0] * a.shape[2]
+    return vmax, vsum / n_pos
+
+
+def _site_counts(net, act, conv, x, tab, thr, dev, batch_size, sink) -> torch.Tensor:
+    """``(F, W, 5)`` counts of A,C,G,T and N/padding over the windows above ``thr``."""
+    geometry = _geometry(conv)
+    counts = torch.zeros((conv.out_channels, geometry[0], 5), dtype=torch.float64)
+    for sl, a, _ in _scan(net, act, x, tab, dev, batch_size, sink, "filter sites", False):
+        _check_length(conv, x.shape[2], a.shape[2])
+        win = _windows(x[sl].to(dev), a.shape[2], geometry)  # (B, L', W, 5)
+        sites = (a.double() > thr.to(dev)[None, :, None]).to(win.dtype)  # (B, F, L')
+        counts += torch.einsum("bfj,bjwc->fwc", sites, win).cpu().double()
+    return counts
 
 
 def filter_motifs(
@@ -232,27 +251,16 @@ def filter_motifs(
     x = as_seq_tensor(x_seq)
     tab = as_tab_tensor(x_tab, x.shape[0])
     sink = progress_sink(progress, verbose)
-    geometry = _geometry(conv)
     net = PositiveLogit(on_device(model, dev))
     act = dict(net.model.named_modules())[_module_name(model, act)]
     with eval_mode(net), torch.inference_mode():
-        vmax = torch.full((conv.out_channels,), -torch.inf, dtype=torch.float64)
-        vsum, n_pos = torch.zeros(conv.out_channels, dtype=torch.float64), 0
-        for _, a, _ in _scan(net, act, x, tab, dev, batch_size, sink, "filter activations", False):
-            vmax = torch.maximum(vmax, a.amax(dim=(0, 2)).cpu().double())
-            vsum += a.sum(dim=(0, 2)).cpu().double()
-            n_pos += a.shape[0] * a.shape[2]
+        vmax, vmean = _activation_stats(net, act, x, tab, dev, batch_size, sink)
         thr = threshold * vmax
-        counts = torch.zeros((conv.out_channels, geometry[0], 5), dtype=torch.float64)
-        for sl, a, _ in _scan(net, act, x, tab, dev, batch_size, sink, "filter sites", False):
-            _check_length(conv, x.shape[2], a.shape[2])
-            win = _windows(x[sl].to(dev), a.shape[2], geometry)  # (B, L', W, 5)
-            sites = (a.double() > thr.to(dev)[None, :, None]).to(win.dtype)  # (B, F, L')
-            counts += torch.einsum("bfj,bjwc->fwc", sites, win).cpu().double()
+        counts = _site_counts(net, act, conv, x, tab, thr, dev, batch_size, sink)
     n_sites = counts[:, 0, :].sum(dim=1).numpy()
     counts_np = (counts[:, :, :4] + 0.25 * counts[:, :, 4:]).numpy()
     pwms = (counts_np + pseudocount) / (n_sites[:, None, None] + 4 * pseudocount)
-    summary = _summary(counts_np, pwms, n_sites, vmax.numpy(), (vsum / n_pos).numpy(), thr.numpy())
+    summary = _summary(pwms, n_sites, vmax.numpy(), vmean.numpy(), thr.numpy())
     return FilterMotifs(pwms, counts_np, summary)
 
 
@@ -346,17 +354,9 @@ def filter_influence(
 
 def _influence_result(sums: torch.Tensor, n: int) -> FilterInfluence:
     mean_p, mean_l, ss = (sums[0] / n).numpy(), (sums[1] / n).numpy(), sums[2].numpy()
-    n_filters, n_out = mean_p.shape
-    f, t = (g.ravel() for g in np.meshgrid(np.arange(n_filters), np.arange(n_out), indexing="ij"))
-    table = pd.DataFrame(
-        {
-            "filter": f,
-            "task": t,
-            "mean_delta_prob": mean_p.ravel(),
-            "mean_delta_logit": mean_l.ravel(),
-            "sum_sq_delta_prob": ss.ravel(),
-        }
-    )
+    f, t = (g.ravel() for g in np.indices(mean_p.shape))
+    columns = {"mean_delta_prob": mean_p, "mean_delta_logit": mean_l, "sum_sq_delta_prob": ss}
+    table = pd.DataFrame({"filter": f, "task": t} | {k: v.ravel() for k, v in columns.items()})
     return FilterInfluence(mean_p, mean_l, ss, table)
 
 
