@@ -110,6 +110,19 @@ def test_integrated_gradients_completeness():
     w = _centered(np.random.default_rng(6), 12)
     lin = attribute(LinearSeq(w), random_one_hot(2, 12, seed=7), method="ig", device="cpu")
     np.testing.assert_allclose(lin.delta, 0.0, atol=1e-5)
+    # a baseline per sequence (here the zeros again, as an array) and chunking give the same
+    per_seq = attribute(
+        model,
+        x,
+        method="ig",
+        baseline=np.zeros_like(x),
+        batch_size=3,
+        internal_batch_size=64,
+        device="cpu",
+    )
+    np.testing.assert_allclose(per_seq.attributions, res.attributions, atol=1e-6)
+    with pytest.raises(NcvError, match="baseline has shape"):
+        attribute(model, x, method="ig", baseline=np.zeros((2, 4, 30)), device="cpu")
     # internal batch size does not change the result
     again = attribute(model, x, method="ig", n_steps=50, internal_batch_size=29, device="cpu")
     np.testing.assert_allclose(again.attributions, res.attributions, atol=1e-5)

@@ -46,6 +46,7 @@ from ncv_core.interpret._model import (
     check_model,
     eval_mode,
     is_contract_model,
+    n_outputs,
     on_device,
     progress_sink,
     ref_indices,
@@ -127,12 +128,8 @@ def _check_reused_modules(net: nn.Module, x: torch.Tensor, tab: torch.Tensor | N
         )
 
 
-def _references(
-    method: str, x: torch.Tensor, baseline: str | np.ndarray | torch.Tensor, n_shuffles: int, rng
-) -> torch.Tensor:
-    """Baselines for a chunk: ``(B, 4, L)``, or ``(B, S, 4, L)`` for ``deeplift_shap``."""
-    if method == "deeplift_shap":
-        return torch.from_numpy(dinucleotide_shuffle(x.numpy(), n_shuffles, random_state=rng))
+def _baseline(baseline: str | np.ndarray | torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The IG / DeepLIFT baseline of every sequence, ``(N, 4, L)``."""
     if isinstance(baseline, str):
         if baseline == "zeros":
             return torch.zeros_like(x)
@@ -140,7 +137,19 @@ def _references(
             return torch.full_like(x, 0.25)
         raise NcvError(f"unknown baseline {baseline!r}; expected 'zeros', 'uniform' or an array")
     b = as_seq_tensor(baseline, "baseline")
+    if b.shape[2] != x.shape[2] or b.shape[0] not in (1, x.shape[0]):
+        raise NcvError(
+            f"baseline has shape {tuple(b.shape)}; expected (4, {x.shape[2]}), (1, 4, "
+            f"{x.shape[2]}) or one per sequence {tuple(x.shape)}"
+        )
     return b.expand(x.shape[0], -1, -1) if b.shape[0] == 1 else b
+
+
+def _references(method: str, x: torch.Tensor, base: torch.Tensor | None, n_shuffles: int, rng):
+    """Baselines for a chunk: ``(B, 4, L)``, or ``(B, S, 4, L)`` for ``deeplift_shap``."""
+    if method == "deeplift_shap":
+        return torch.from_numpy(dinucleotide_shuffle(x.numpy(), n_shuffles, random_state=rng))
+    return base
 
 
 def _attribute_chunk(
@@ -202,7 +211,7 @@ def _prepare(
             PositiveLogit(on_device(model, dev)),
             TAB_FIXED if model.uses_tab else TAB_UNUSED,
         )
-        n_out = 1 if model.head == "softmax" else int(model.n_tasks)
+        n_out = n_outputs(model)
         if not 0 <= task < n_out:
             raise NcvError(f"task {task} out of range: the model has {n_out} positive logit(s)")
         return net, dev, note
@@ -271,7 +280,8 @@ def attribute(
     net, dev, note = _prepare(model, method, task, device)
     x = as_seq_tensor(x_seq)
     tab = as_tab_tensor(x_tab, x.shape[0])
-    settings = {"n_steps": n_steps, "n_shuffles": n_shuffles, "baseline": baseline}
+    base = _baseline(baseline, x) if method in ("ig", "deeplift") else None
+    settings = {"n_steps": n_steps, "n_shuffles": n_shuffles, "baseline": base}
     settings |= {"internal_batch_size": internal_batch_size, "batch_size": batch_size}
     sink = progress_sink(progress, verbose)
     rng = np.random.default_rng(random_state)
@@ -290,8 +300,8 @@ def _run(net, dev, method, task, x, tab, settings, rng, sink) -> tuple[list, lis
         tb = None if tab is None else tab[sl].to(dev)
         refs = None
         if method in ("ig", "deeplift", "deeplift_shap"):
-            refs = _references(method, x[sl], settings["baseline"], settings["n_shuffles"], rng)
-            refs = refs.to(dev)
+            base = None if method == "deeplift_shap" else settings["baseline"][sl]
+            refs = _references(method, x[sl], base, settings["n_shuffles"], rng).to(dev)
             base_logits.append(_logits(net, refs, tb, task))
         with warnings.catch_warnings():  # captum's note that it sets hooks, on every call
             warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
