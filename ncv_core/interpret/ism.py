@@ -1,7 +1,7 @@
 """In-silico saturation mutagenesis (ISM): every position x every other base -> change of output.
 
 The core works on any callable ``f(x_seq (B, 4, L)[, x_tab (B, F)]) -> (B, T)`` of positive-class
-logits; a contract model is turned into one by :func:`~ncv_core.interpret._model.model_logit_fn`
+logits; a contract model is turned into one by :func:`model_logit_fn`
 (``z1 - z0`` for a softmax head, the task logits for a sigmoid head). The mutants of all
 sequences are enumerated once and go through the model in batches of ``batch_size`` rows that
 span sequences (never one forward per mutant). A model's tabular features (``uses_tab``) are held
@@ -10,6 +10,12 @@ fixed: every mutant of sequence ``n`` is predicted with ``x_tab[n]``; the result
 Matrices are position x base, ``(L, 4)`` per sequence and task, in A, C, G, T order; the
 reference base of every position is exactly 0. A position whose input column is not one-hot (N)
 has all four bases as alternatives.
+
+Every mutant is a full forward of the model. fastISM-style partial recomputation (only the
+positions a mutation reaches, layer by layer) needs the model's layer graph, which the model
+contract does not expose; for a Basset-like CNN on 150 bp it would cut the FLOPs per mutant at
+most ~2.5x (a mutation reaches 17 of the 50 positions of the second convolution, which holds 75%
+of the FLOPs, and every position of the third).
 """
 
 from __future__ import annotations
@@ -37,9 +43,10 @@ from ncv_core.progress import ProgressFn, report
 __all__ = ["IsmResult", "ism_table", "model_logit_fn", "saturation_mutagenesis"]
 
 DEFAULT_BATCH_SIZE: int = 256
-"""Mutant rows per forward, chosen by measurement on the 2-core CPU this was written on
-(``benchmarks/bench_ism.py --sweep``, Basset-like CNN, 150 bp): best-of-5 rows/s was flat from
-96 to 384 rows (~4,600 rows/s), 15% lower at 512 and 40% lower at 1,024 rows per batch."""
+"""Mutant rows per forward. Measured on the shared 2-core CPU this was written on
+(``benchmarks/bench_ism.py``, Basset-like CNN, 150 bp): in best-of-5 trials rows/s was flat from
+96 to 384 rows, 15% lower at 512 and 40% lower at 1,024; in single-thread CPU time 64-451 rows
+were within 15% of each other. Batches span sequences, so the size does not depend on ``L``."""
 
 IMPORTANCE: str = "negative mean delta logit over the alternative bases"
 """What :attr:`IsmResult.importance` holds, stated once for tables and plots."""
