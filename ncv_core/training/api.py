@@ -143,26 +143,8 @@ def train(
     t0 = time.perf_counter()
     prep = prepare(table, meta or {}, cfg)
     dev = resolve_device(device)
-    if cfg.split == "paper":
-        split = paper_split(
-            prep.labels[:, 0],
-            prep.chroms,
-            n_labelled=cfg.n_labelled,
-            n_val=cfg.n_val,
-            seed=cfg.seed,
-            by_chromosome=cfg.by_chromosome,
-        )
-        fit = _fit(prep, split.part, cfg, cfg.seed, "train", progress, stop, dev)
-        parts = {"part": split.part}
-        split_info = {
-            "kind": "paper",
-            "counts": split.counts(prep.labels[:, 0]),
-            "by_chromosome": split.by_chromosome,
-            "validation_chromosomes": split.validation_chromosomes,
-        }
-        folds, metrics = [], fit.metrics
-    else:
-        fit, folds, parts, split_info, metrics = _cross_validate(prep, cfg, progress, stop, dev)
+    run = _paper if cfg.split == "paper" else _cross_validate
+    fit, folds, parts, split_info, metrics = run(prep, cfg, progress, stop, dev)
     card = build_card(
         prep,
         cfg,
@@ -310,6 +292,7 @@ def _run_method(
         info = {
             "termination": ns.termination_condition_,
             "iterations_run": ns.n_iter_,
+            "n_examples": ns.n_examples_,
             "pseudo_labelled": int((ns.sample_weight_[~(y >= 0).any(axis=1)] > 0).sum()),
         }
         return ns.model_, {"history": ns.history_, **info}
@@ -337,6 +320,33 @@ def _run_method(
         **extra,
     }
     return model, {"history": tr.history_, **info}
+
+
+def _paper(
+    prep: Prepared,
+    cfg: TrainConfig,
+    progress: ProgressFn | None,
+    stop: StopFlag | None,
+    device: torch.device,
+) -> tuple[Fit, list[Fit], dict[str, np.ndarray], dict[str, Any], dict[str, Any]]:
+    """The paper's design: one model, validated on the balanced validation set."""
+    y0 = prep.labels[:, 0]
+    split = paper_split(
+        y0,
+        prep.chroms,
+        n_labelled=cfg.n_labelled,
+        n_val=cfg.n_val,
+        seed=cfg.seed,
+        by_chromosome=cfg.by_chromosome,
+    )
+    fit = _fit(prep, split.part, cfg, cfg.seed, "train", progress, stop, device)
+    info = {
+        "kind": "paper",
+        "counts": split.counts(y0),
+        "by_chromosome": split.by_chromosome,
+        "validation_chromosomes": split.validation_chromosomes,
+    }
+    return fit, [], {"part": split.part}, info, fit.metrics
 
 
 def _cross_validate(

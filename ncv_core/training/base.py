@@ -2,7 +2,7 @@
 record (validation metrics, history, progress events) and the stop check.
 
 Trainers follow scikit-learn's habits: settings in ``__init__``, ``fit(X, y)`` returns ``self``,
-learned state ends in ``_`` (``history_``, ``n_iter_``, ``n_batches_``,
+learned state ends in ``_`` (``history_``, ``n_iter_``, ``n_batches_``, ``n_examples_``,
 ``termination_condition_``), unlabelled targets are ``-1`` and the caller's labels are never
 changed. The model is trained in place and stays on ``device``.
 """
@@ -87,16 +87,14 @@ class BaseTrainer:
         self.model.to(device)
         self.model.train()
         self.history_: list[dict[str, Any]] = []
-        self.n_iter_, self.n_batches_ = 0, 0
+        self.n_iter_, self.n_batches_, self.n_examples_ = 0, 0, 0
         self.termination_condition_ = "max_iter"
         self._t0 = time.perf_counter()
         return device, torch.optim.SGD(self.model.parameters(), lr=self.lr)
 
-    def _step(
-        self,
-        opt: torch.optim.Optimizer,
-        loss: torch.Tensor,
-    ) -> float:
+    def _step(self, opt: torch.optim.Optimizer, loss: torch.Tensor, n_examples: int) -> float:
+        """One SGD step on ``loss`` computed from ``n_examples`` rows; returns the loss."""
+        self.n_examples_ += n_examples
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

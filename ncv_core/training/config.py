@@ -40,7 +40,12 @@ class TrainConfig:
     lr, batch_size, unlabelled_batch_size, val_batch_size
         SGD learning rate and mini-batch sizes (the paper's 0.03, 16, 32, 20).
     threshold, t1, t2
-        Promotion confidence and the alpha ramp of ``ssl`` (0.95, 100, 600).
+        Promotion confidence (None: no promotion) and the alpha ramp of ``ssl`` (0.95, 100,
+        600).
+    promote_from, prior_correction
+        ``ssl``: batch from which promotion starts (None: ``t1``) and whether pseudo-labels are
+        corrected for the unlabelled rows' estimated class prior (see
+        :class:`~ncv_core.training.pseudo_label.PseudoLabelTrainer`).
     noise_std, iterations, student_batch_size, student_threshold
         Noisy Student settings.
     """
@@ -65,6 +70,8 @@ class TrainConfig:
     threshold: float | None = 0.95
     t1: int = 100
     t2: int = 600
+    promote_from: int | None = None
+    prior_correction: bool = False
     noise_std: float = 0.1
     iterations: int = 1
     student_batch_size: int = 32

@@ -57,6 +57,8 @@ class NoisyStudentTrainer:
         ``(N,)`` weights the last student trained with (1 labelled, confidence otherwise).
     n_iter_ : int
         Students trained.
+    n_examples_ : int
+        Rows processed in training batches by the teacher and all students.
     termination_condition_ : {"max_iter", "stopped"}
     """
 
@@ -123,7 +125,7 @@ class NoisyStudentTrainer:
         hidden = None if y_hidden is None else as_targets(y_hidden)
         device = resolve_device(self.device)
         unl = np.flatnonzero(~(y >= 0).any(axis=1))
-        self.history_, self.n_iter_ = [], 0
+        self.history_, self.n_iter_, self.n_examples_ = [], 0, 0
         self.termination_condition_ = "max_iter"
         self.teacher_ = self.build(self.seed)
         trainer = self._trainer(self.teacher_, "teacher", 0).fit(X, y, X_val=X_val, y_val=y_val)
@@ -170,6 +172,7 @@ class NoisyStudentTrainer:
         return targets, weight, info
 
     def _collect(self, trainer: SupervisedTrainer, phase: str, **info: Any) -> None:
+        self.n_examples_ += trainer.n_examples_
         for row in trainer.history_:
             self.history_.append({"phase": phase, **row, **info})
         if trainer.termination_condition_ == "stopped":

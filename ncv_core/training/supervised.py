@@ -30,6 +30,8 @@ class SupervisedTrainer(BaseTrainer):
         Epochs run.
     n_batches_ : int
         Optimisation steps taken.
+    n_examples_ : int
+        Rows processed in training batches (summed over steps).
     termination_condition_ : {"max_iter", "stopped"}
     """
 
@@ -75,7 +77,7 @@ class SupervisedTrainer(BaseTrainer):
                     x = self._noisy(X.take(r), noise, device)
                     w = None if weights is None else weights[r].to(device)
                     loss = self._labelled_loss(x, targets[r].to(device), w)
-                    losses.append(self._step(opt, loss))
+                    losses.append(self._step(opt, loss, len(r)))
                     self._batch_event(epoch, b, len(batches), losses[-1])
                 if self._end_epoch(epoch, losses, validation, device, n_labelled=len(rows)):
                     break
