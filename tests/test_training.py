@@ -24,7 +24,7 @@ from ncv_core.training import (
 )
 from ncv_core.training.card import json_ready
 from ncv_core.training.data import Inputs, Scaler, label_matrix, select_features
-from ncv_core.training.loop import alpha_schedule, prior_shift, pseudo_labels
+from ncv_core.training.loop import alpha_schedule, pseudo_labels
 
 FAST = {"epochs": 2, "n_labelled": 60, "n_val": 40}
 
@@ -294,18 +294,14 @@ def test_bad_labels_and_options(table) -> None:
         train(table, colour="red")
 
 
-def test_prior_shift_recovers_the_unlabelled_class_prior() -> None:
-    rng = np.random.default_rng(0)
-    y = rng.random(20_000) < 0.2  # target prior 0.2
-    x = rng.normal(np.where(y, 1.0, -1.0), 1.0)
-    p = 1 / (1 + np.exp(-2 * x))  # the exact posterior under a balanced (0.5) training prior
-    shift = prior_shift(p[:, None], np.array([0.5]))
-    assert 1 / (1 + np.exp(-shift[0])) == pytest.approx(0.2, abs=0.01)
-    assert prior_shift(np.zeros((0, 1)), np.array([0.3])) == pytest.approx([0.0])
+def test_pseudo_labels_and_confidence() -> None:
     labels, conf = pseudo_labels("softmax", torch.tensor([[0.0, 1.0], [2.0, 0.0]]))
-    assert labels[:, 0].tolist() == [1, 0] and conf[0] == pytest.approx(1 / (1 + np.exp(-1)))
+    assert labels[:, 0].tolist() == [1, 0]
+    assert conf.tolist() == pytest.approx([1 / (1 + np.exp(-1)), 1 / (1 + np.exp(-2))])
     shifted, _ = pseudo_labels("softmax", torch.tensor([[0.0, 1.0]]), torch.tensor([-2.0]))
     assert shifted.item() == 0
+    multi, conf = pseudo_labels("sigmoid", torch.tensor([[3.0, -1.0]]))
+    assert multi.tolist() == [[1, 0]] and conf.item() == pytest.approx(1 / (1 + np.exp(-1)))
 
 
 def test_promotion_waits_for_the_unlabelled_loss() -> None:
@@ -323,7 +319,16 @@ def test_promotion_waits_for_the_unlabelled_loss() -> None:
         t1=1000,
         t2=2000,
         promote_from=0,
-        prior_correction=True,
     )
     tr.fit(X, y_semi, X_val=Xv, y_val=yv)
-    assert (tr.labeled_iter_ > 0).any() and "unlabelled_prior" in tr.history_[-1]
+    assert (tr.labeled_iter_ > 0).any()
+
+
+def test_train_passes_the_ssl_options(table) -> None:
+    opts = {"t1": 1000, "t2": 2000, "threshold": 0.5, "epochs": 2, "n_labelled": 60, "n_val": 40}
+    assert train(table, meta=META, **opts).card["training"]["promoted_total"] == 0
+    early = train(table, meta=META, promote_from=0, **opts)
+    assert early.card["training"]["promoted_total"] > 0
+    assert early.card["config"]["promote_from"] == 0
+    none = train(table, meta=META, promote_from=0, **{**opts, "threshold": None})
+    assert none.card["training"]["promoted_total"] == 0

@@ -305,6 +305,7 @@ def _run_method(
             t2=cfg.t2,
             batch_size=cfg.batch_size,
             unlabelled_batch_size=cfg.unlabelled_batch_size,
+            promote_from=cfg.promote_from,
             stage=stage,
             **common,
         ).fit(X, y, y_hidden=hidden, **val)

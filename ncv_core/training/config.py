@@ -42,10 +42,8 @@ class TrainConfig:
     threshold, t1, t2
         Promotion confidence (None: no promotion) and the alpha ramp of ``ssl`` (0.95, 100,
         600).
-    promote_from, prior_correction
-        ``ssl``: batch from which promotion starts (None: ``t1``) and whether pseudo-labels are
-        corrected for the unlabelled rows' estimated class prior (see
-        :class:`~ncv_core.training.pseudo_label.PseudoLabelTrainer`).
+    promote_from
+        ``ssl``: batch from which promotion starts (None: ``t1``; 0: from the first epoch).
     noise_std, iterations, student_batch_size, student_threshold
         Noisy Student settings.
     """
@@ -71,7 +69,6 @@ class TrainConfig:
     t1: int = 100
     t2: int = 600
     promote_from: int | None = None
-    prior_correction: bool = False
     noise_std: float = 0.1
     iterations: int = 1
     student_batch_size: int = 32

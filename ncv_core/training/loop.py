@@ -111,8 +111,8 @@ def pseudo_labels(
     logits : torch.Tensor
         ``(B, 2)`` or ``(B, T)``.
     shift : torch.Tensor, optional
-        ``(T,)`` added to each task's positive logit first (a class-prior correction, see
-        :func:`em_prior`); None or zeros leave the model's own posteriors.
+        ``(T,)`` added to each task's positive logit first (moves the posteriors to another
+        class prior); None leaves the model's own posteriors.
 
     Returns
     -------
@@ -125,42 +125,6 @@ def pseudo_labels(
         z = z + shift.to(z)
     p = torch.sigmoid(z)
     return (z > 0).long(), torch.maximum(p, 1 - p).min(dim=1).values
-
-
-def prior_shift(p: np.ndarray, train_prior: np.ndarray, *, iters: int = 200) -> np.ndarray:
-    """Logit shift that moves posteriors from the training set's class prior to the one
-    estimated for the rows they were computed on (Saerens, Latinne & Decaestecker, 2002).
-
-    The prior ``pi`` of each task is estimated by expectation-maximisation: adjust the
-    posteriors to ``pi``, set ``pi`` to their mean, repeat until it settles.
-
-    Parameters
-    ----------
-    p : numpy.ndarray
-        ``(n, T)`` posteriors of the positive class under the training prior.
-    train_prior : numpy.ndarray
-        ``(T,)`` fraction of positives the model was trained on.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(T,)`` ``logit(pi) - logit(train_prior)`` (0 when ``n == 0``).
-    """
-    eps = 1e-4
-    p = np.clip(np.asarray(p, dtype=np.float64), eps, 1 - eps)
-    base = np.clip(np.asarray(train_prior, dtype=np.float64), eps, 1 - eps)
-    if len(p) == 0:
-        return np.zeros_like(base)
-    logit_p, logit_base = np.log(p / (1 - p)), np.log(base / (1 - base))
-    pi = base.copy()
-    for _ in range(iters):
-        shift = np.log(pi / (1 - pi)) - logit_base
-        new = np.clip((1 / (1 + np.exp(-(logit_p + shift)))).mean(axis=0), eps, 1 - eps)
-        done = np.abs(new - pi).max() < 1e-7
-        pi = new
-        if done:
-            break
-    return np.log(pi / (1 - pi)) - logit_base
 
 
 @torch.no_grad()

@@ -24,7 +24,6 @@ from ncv_core.training.loop import (
     cycle_batches,
     head_loss,
     predict_logits,
-    prior_shift,
     pseudo_labels,
     seeded_torch,
     shuffled_batches,
@@ -46,15 +45,9 @@ class PseudoLabelTrainer(BaseTrainer):
     alpha : callable, optional
         ``alpha(t) -> float`` replacing the ramp (``lambda t: 0.0`` gives supervised training).
     promote_from : int, optional
-        Batch from which promotion (and the prior estimate) starts; None: ``t1``, when the
+        Batch from which promotion starts; None: ``t1``, when the
         unlabelled loss starts, so the purely supervised phase stays supervised. 0: from the
         first epoch.
-    prior_correction : bool
-        Estimate the unlabelled rows' class prior after every epoch (EM of Saerens et al.
-        2002) and shift the posteriors from the labelled set's prior to it before taking
-        pseudo-labels and confidences (for promotion and for the next epoch's unlabelled loss).
-        The paper's labelled set is balanced while its unlabelled rows are mostly negative, so
-        uncorrected pseudo-labels over-call positives. False: the model's own posteriors.
     **kwargs
         See :class:`ncv_core.training.base.BaseTrainer` (``batch_size`` is the labelled one, 16).
 
@@ -63,8 +56,6 @@ class PseudoLabelTrainer(BaseTrainer):
     transduction_ : numpy.ndarray
         ``(N, T)`` labels used at the end: the given ones, pseudo-labels of promoted rows, -1
         for rows never promoted.
-    prior_shift_ : numpy.ndarray
-        ``(T,)`` the logit shift in use at the end (zeros without ``prior_correction``).
     labeled_iter_ : numpy.ndarray
         ``(N,)`` epoch in which each row entered the labelled set: 0 for given labels, ``k`` for
         a row promoted after epoch ``k``, -1 for never.
@@ -86,13 +77,12 @@ class PseudoLabelTrainer(BaseTrainer):
         t2: int = 600,
         unlabelled_batch_size: int = 32,
         alpha: Callable[[int], float] | None = None,
-        prior_correction: bool = False,
         promote_from: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(model, **kwargs)
         self.threshold, self.t1, self.t2 = threshold, t1, t2
-        self.prior_correction, self.promote_from = prior_correction, promote_from
+        self.promote_from = promote_from
         self.unlabelled_batch_size, self.alpha = unlabelled_batch_size, alpha
 
     def alpha_at(self, t: int) -> float:
@@ -128,7 +118,6 @@ class PseudoLabelTrainer(BaseTrainer):
         y = as_targets(y)
         hidden = None if y_hidden is None else as_targets(y_hidden)
         self.transduction_ = y.copy()
-        self.prior_shift_ = np.zeros(y.shape[1])
         self.labeled_iter_ = np.where((y >= 0).any(axis=1), 0, -1)
         validation = None if X_val is None else (X_val, as_targets(y_val))
         device, opt = self._begin()
@@ -167,8 +156,7 @@ class PseudoLabelTrainer(BaseTrainer):
                 u = next(stream)
                 n_rows += len(u)
                 logits = self.model(*X.take(u).to(device))
-                shift = torch.from_numpy(self.prior_shift_)
-                pseudo, _ = pseudo_labels(self.model.head, logits.detach(), shift)
+                pseudo, _ = pseudo_labels(self.model.head, logits.detach())
                 u_loss = head_loss(self.model.head, logits, pseudo)
                 u_losses.append(float(u_loss.detach()))
                 loss = loss + alpha * u_loss
@@ -191,12 +179,9 @@ class PseudoLabelTrainer(BaseTrainer):
         out: dict[str, Any] = {"promoted": 0, "pseudo_acc": float("nan")}
         started = self.n_batches_ >= (self.t1 if self.promote_from is None else self.promote_from)
         promoting = started and self.threshold is not None and self.threshold <= 1
-        if len(unl) and (promoting or hidden is not None or self.prior_correction):
+        if len(unl) and (promoting or hidden is not None):
             logits = predict_logits(self.model, X.take(unl), device)
-            if self.prior_correction and started:
-                self._update_shift(logits)
-            shift = torch.from_numpy(self.prior_shift_)
-            labels, conf = (a.numpy() for a in pseudo_labels(self.model.head, logits, shift))
+            labels, conf = (a.numpy() for a in pseudo_labels(self.model.head, logits))
             out["pseudo_pos_frac"] = float(labels[:, 0].mean())
             if hidden is not None:
                 out["pseudo_acc"] = _accuracy(labels, hidden[unl])
@@ -206,34 +191,10 @@ class PseudoLabelTrainer(BaseTrainer):
                 self.labeled_iter_[unl[chosen]] = epoch + 1
                 out["promoted"] = int(chosen.sum())
         out["n_promoted_total"] = int((self.labeled_iter_ > 0).sum())
-        if self.prior_correction:
-            out["unlabelled_prior"] = float(
-                _sigmoid(_logit(self._train_prior()[0]) + self.prior_shift_[0])
-            )
         if hidden is not None:
             done = np.flatnonzero(self.labeled_iter_ > 0)
             out["promoted_acc"] = _accuracy(self.transduction_[done], hidden[done])
         return out
-
-    def _train_prior(self) -> np.ndarray:
-        """``(T,)`` fraction of positives among the labelled entries of the current set."""
-        y = self.transduction_[self.labeled_iter_ >= 0].astype(np.float64)
-        y[y < 0] = np.nan
-        return np.nan_to_num(np.nanmean(y, axis=0), nan=0.5)
-
-    def _update_shift(self, logits: torch.Tensor) -> None:
-        """Re-estimate the unlabelled prior from the model's posteriors ``logits`` ``(n, C)``."""
-        z = (logits[:, 1] - logits[:, 0])[:, None] if self.model.head == "softmax" else logits
-        self.prior_shift_ = prior_shift(torch.sigmoid(z.double()).numpy(), self._train_prior())
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-4), 1 - 1e-4)
-    return float(np.log(p / (1 - p)))
-
-
-def _sigmoid(z: float) -> float:
-    return float(1 / (1 + np.exp(-z)))
 
 
 def _accuracy(pred: np.ndarray, truth: np.ndarray) -> float:
