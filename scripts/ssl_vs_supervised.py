@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from ncv_core.evaluate import mean_se  # noqa: E402
 from ncv_core.tables import read_table  # noqa: E402
-from ncv_core.training import train  # noqa: E402
+from ncv_core.training import TrainConfig, train  # noqa: E402
 
 METHODS = ("supervised", "ssl")
 
@@ -104,7 +104,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--features", required=True, help="feature table (e.g. the demo's GM12878)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     p.add_argument("--n-labelled", type=int, default=550)
     p.add_argument("--n-val", type=int, default=272)
     p.add_argument("--options", default="{}", help="extra train() options as JSON")

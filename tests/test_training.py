@@ -308,7 +308,9 @@ def test_promotion_waits_for_the_unlabelled_loss() -> None:
     X, y, Xv, yv = _data()
     y_semi = y.copy()
     y_semi[::2] = -1
-    tr = PseudoLabelTrainer(_model(), epochs=3, seed=0, threshold=0.5, t1=1000, t2=2000)
+    tr = PseudoLabelTrainer(
+        _model(), epochs=3, seed=0, threshold=0.5, t1=1000, t2=2000, promote_from=None
+    )
     tr.fit(X, y_semi, X_val=Xv, y_val=yv)
     assert (tr.labeled_iter_ <= 0).all() and tr.history_[-1]["n_promoted_total"] == 0
     tr = PseudoLabelTrainer(
@@ -326,7 +328,9 @@ def test_promotion_waits_for_the_unlabelled_loss() -> None:
 
 def test_train_passes_the_ssl_options(table) -> None:
     opts = {"t1": 1000, "t2": 2000, "threshold": 0.5, "epochs": 2, "n_labelled": 60, "n_val": 40}
-    assert train(table, meta=META, **opts).card["training"]["promoted_total"] == 0
+    late = train(table, meta=META, promote_from=None, **opts)
+    assert late.card["training"]["promoted_total"] == 0
+    assert train(table, meta=META, **FAST).card["config"]["threshold"] is None
     early = train(table, meta=META, promote_from=0, **opts)
     assert early.card["training"]["promoted_total"] > 0
     assert early.card["config"]["promote_from"] == 0

@@ -67,7 +67,7 @@ class BaseTrainer:
         self,
         model: nn.Module,
         *,
-        epochs: int = 50,
+        epochs: int = 30,
         lr: float = 0.03,
         batch_size: int = 16,
         val_batch_size: int = 20,

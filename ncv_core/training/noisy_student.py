@@ -69,7 +69,7 @@ class NoisyStudentTrainer:
         iterations: int = 1,
         noise_std: float = 0.1,
         threshold: float = 0.0,
-        epochs: int = 50,
+        epochs: int = 30,
         lr: float = 0.03,
         batch_size: int = 16,
         student_batch_size: int = 32,

@@ -44,10 +44,9 @@ class PseudoLabelTrainer(BaseTrainer):
         Unlabelled mini-batch size (the paper's 32).
     alpha : callable, optional
         ``alpha(t) -> float`` replacing the ramp (``lambda t: 0.0`` gives supervised training).
-    promote_from : int, optional
-        Batch from which promotion starts; None: ``t1``, when the
-        unlabelled loss starts, so the purely supervised phase stays supervised. 0: from the
-        first epoch.
+    promote_from : int or None
+        Batch from which promotion starts: 0 (the paper: after every epoch), or None for
+        ``t1``, when the unlabelled loss starts.
     **kwargs
         See :class:`ncv_core.training.base.BaseTrainer` (``batch_size`` is the labelled one, 16).
 
@@ -77,7 +76,7 @@ class PseudoLabelTrainer(BaseTrainer):
         t2: int = 600,
         unlabelled_batch_size: int = 32,
         alpha: Callable[[int], float] | None = None,
-        promote_from: int | None = None,
+        promote_from: int | None = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(model, **kwargs)
