@@ -17,94 +17,25 @@ import pyfaidx
 from ncv_core.errors import NcvError, warn
 
 # UCSC chromosome lengths, used to name a genome's build and to tell builds apart.
-_HG19 = dict(
-    zip(
-        [f"chr{i}" for i in [*range(1, 23), "X", "Y", "M"]],
-        [
-            249250621,
-            243199373,
-            198022430,
-            191154276,
-            180915260,
-            171115067,
-            159138663,
-            146364022,
-            141213431,
-            135534747,
-            135006516,
-            133851895,
-            115169878,
-            107349540,
-            102531392,
-            90354753,
-            81195210,
-            78077248,
-            59128983,
-            63025520,
-            48129895,
-            51304566,
-            155270560,
-            59373566,
-            16571,
-        ],
-        strict=True,
-    )
-)
-_HG38 = dict(
-    zip(
-        [f"chr{i}" for i in [*range(1, 23), "X", "Y", "M"]],
-        [
-            248956422,
-            242193529,
-            198295559,
-            190214555,
-            181538259,
-            170805979,
-            159345973,
-            145138636,
-            138394717,
-            133797422,
-            135086622,
-            133275309,
-            114364328,
-            107043718,
-            101991189,
-            90338345,
-            83257441,
-            80373285,
-            58617616,
-            64444167,
-            46709983,
-            50818468,
-            156040895,
-            57227415,
-            16569,
-        ],
-        strict=True,
-    )
-)
-_MM10 = {
-    "chr1": 195471971,
-    "chr2": 182113224,
-    "chr3": 160039680,
-    "chr4": 156508116,
-    "chr5": 151834684,
-    "chr6": 149736546,
-    "chrX": 171031299,
-    "chrY": 91744698,
-}
+_HUMAN = [f"chr{i}" for i in [*range(1, 23), "X", "Y", "M"]]
+# fmt: off
+_HG19 = dict(zip(_HUMAN, [
+    249250621, 243199373, 198022430, 191154276, 180915260, 171115067, 159138663, 146364022,
+    141213431, 135534747, 135006516, 133851895, 115169878, 107349540, 102531392, 90354753,
+    81195210, 78077248, 59128983, 63025520, 48129895, 51304566, 155270560, 59373566, 16571,
+], strict=True))
+_HG38 = dict(zip(_HUMAN, [
+    248956422, 242193529, 198295559, 190214555, 181538259, 170805979, 159345973, 145138636,
+    138394717, 133797422, 135086622, 133275309, 114364328, 107043718, 101991189, 90338345,
+    83257441, 80373285, 58617616, 64444167, 46709983, 50818468, 156040895, 57227415, 16569,
+], strict=True))
+_MM10 = {"chr1": 195471971, "chr2": 182113224, "chr3": 160039680, "chr4": 156508116,
+         "chr5": 151834684, "chr6": 149736546, "chrX": 171031299, "chrY": 91744698}
+BUILD_ALIASES = {"grch37": "hg19", "hg19": "hg19", "b37": "hg19", "grch38": "hg38", "hg38": "hg38",
+                 "grcm38": "mm10", "mm10": "mm10"}
+# fmt: on
 KNOWN_BUILDS: dict[str, dict[str, int]] = {"hg19": _HG19, "hg38": _HG38, "mm10": _MM10}
 """Contig lengths of well-known builds (UCSC names)."""
-
-BUILD_ALIASES = {
-    "grch37": "hg19",
-    "hg19": "hg19",
-    "b37": "hg19",
-    "grch38": "hg38",
-    "hg38": "hg38",
-    "grcm38": "mm10",
-    "mm10": "mm10",
-}
 
 
 def window_bounds(pos, window: int):
@@ -353,12 +284,28 @@ def _open_fasta(path: Path, index_dir: str | os.PathLike | None) -> pyfaidx.Fast
 
 
 def write_fasta(
-    path: str | os.PathLike, records: Iterable[tuple[str, str]], *, line_width: int = 60
+    path: str | os.PathLike,
+    records: Iterable[tuple[str, str]],
+    *,
+    line_width: int = 60,
+    index: bool = False,
 ) -> None:
-    """Write ``(name, sequence)`` records as FASTA with fixed-width lines (and no index)."""
-    with open(path, "w", newline="\n") as fh:
+    """Write ``(name, sequence)`` records as FASTA with fixed-width lines.
+
+    With ``index``, also write the samtools index ``<path>.fai`` (name, length, byte offset of
+    the first base, bases per line, bytes per line). Names and sequences must be ASCII.
+    """
+    fai = []
+    offset = 0
+    with open(path, "w", newline="\n", encoding="ascii") as fh:
         for name, seq in records:
             fh.write(f">{name}\n")
+            offset += len(name) + 2
+            fai.append(f"{name}\t{len(seq)}\t{offset}\t{line_width}\t{line_width + 1}\n")
             for i in range(0, len(seq), line_width):
                 fh.write(seq[i : i + line_width])
                 fh.write("\n")
+            offset += len(seq) + -(-len(seq) // line_width)
+    if index:
+        with open(os.fspath(path) + ".fai", "w", newline="\n", encoding="ascii") as fh:
+            fh.write("".join(fai))
