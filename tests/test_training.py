@@ -24,7 +24,7 @@ from ncv_core.training import (
 )
 from ncv_core.training.card import json_ready
 from ncv_core.training.data import Inputs, Scaler, label_matrix, select_features
-from ncv_core.training.loop import alpha_schedule, pseudo_labels
+from ncv_core.training.loop import alpha_schedule, pseudo_labels, shuffled_batches
 
 FAST = {"epochs": 2, "n_labelled": 60, "n_val": 40}
 
@@ -40,6 +40,15 @@ def _one_thread():
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
     return synthetic_table(300, seed=1, unlabelled=20)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 16, 32])
+def test_shuffled_batches_cover_every_row_once(batch_size: int) -> None:
+    gen = torch.Generator().manual_seed(0)
+    for n in range(1, 70):
+        batches = shuffled_batches(n, batch_size, gen)
+        assert sorted(torch.cat(batches).tolist()) == list(range(n))
+        assert all(len(b) >= min(2, n, batch_size) for b in batches)
 
 
 def test_alpha_schedule() -> None:

@@ -39,7 +39,8 @@ def shuffled_batches(n: int, batch_size: int, generator: torch.Generator) -> lis
     order = torch.randperm(n, generator=generator)
     batches = list(torch.split(order, batch_size))
     if len(batches) > 1 and len(batches[-1]) == 1:
-        batches[-2] = torch.cat([batches[-2], batches.pop()])
+        last = batches.pop()
+        batches[-1] = torch.cat([batches[-1], last])
     return batches
 
 
