@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> dict:
             )
             curves[method][seed] = {
                 "val_auroc": [h["val_auroc"] for h in res.history],
+                "alpha": [h.get("alpha", 0.0) for h in res.history],
                 "final": res.metrics["val_auroc"],
                 "seconds": time.perf_counter() - t0,
                 "promoted_total": res.card["training"].get("promoted_total"),
@@ -89,6 +90,14 @@ def plot(curves: dict, out: Path, title: str) -> None:
         label = "SSL_dnn (pseudo-labels)" if method == "ssl" else "supervised"
         ax.plot(epochs, mean, color=colour, label=f"{label}, n={len(runs)} seeds")
         ax.fill_between(epochs, mean - se, mean + se, color=colour, alpha=0.2, linewidth=0)
+    alpha = np.array([c["alpha"] for c in curves["ssl"].values()], dtype=float).mean(axis=0)
+    for level, text in ((0.0, "alpha > 0"), (1.0, "alpha = 1")):
+        above = np.flatnonzero(alpha > level) if level == 0 else np.flatnonzero(alpha >= level)
+        if len(above):
+            ax.axvline(above[0] + 1, color="#d62728", linestyle=":", linewidth=1)
+            ax.text(
+                above[0] + 1.3, ax.get_ylim()[0], text, color="#d62728", fontsize=8, va="bottom"
+            )
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation AUROC")
     ax.set_title(title)

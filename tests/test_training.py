@@ -199,6 +199,8 @@ def test_train_paper_split_result(table) -> None:
     mean = table.loc[train_rows, META["feature_columns"]].to_numpy().mean(axis=0)
     np.testing.assert_allclose(res.scaler.mean, mean)  # scaling fitted on training rows only
     assert res.history[-1]["epoch"] == 2 and "pseudo_acc" in res.history[-1]
+    tr = res.card["training"]
+    assert tr["n_examples"] == 2 * 60  # alpha is still 0: labelled rows only
 
 
 def test_ssl_learns_the_planted_signal() -> None:

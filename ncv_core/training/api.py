@@ -318,6 +318,7 @@ def _run_method(
         "termination": tr.termination_condition_,
         "epochs_run": tr.n_iter_,
         "n_batches": tr.n_batches_,
+        "n_examples": tr.n_examples_,
         **extra,
     }
     return model, {"history": tr.history_, **info}
