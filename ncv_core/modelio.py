@@ -69,11 +69,21 @@ def write_model(
         (tmp / CARD).write_text(json.dumps(json_ready(card), indent=2, allow_nan=False) + "\n")
         if split is not None:
             split.to_csv(tmp / SPLIT, sep="\t", index=False)
+        _apply_umask(tmp)
         _swap_in(tmp, target)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _apply_umask(folder: Path) -> None:
+    """Give the folder and its files the usual permissions (mkdtemp makes them private)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(folder, 0o777 & ~mask)
+    for f in folder.iterdir():
+        os.chmod(f, 0o666 & ~mask)
 
 
 def _swap_in(tmp: Path, target: Path) -> None:

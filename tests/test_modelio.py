@@ -4,6 +4,7 @@ train/evaluate commands."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,9 @@ def test_round_trip(result, table, saved: Path) -> None:
         "model.safetensors",
         "split.tsv",
     ]
+    mask = os.umask(0)
+    os.umask(mask)
+    assert {p.stat().st_mode & 0o777 for p in saved.iterdir()} == {0o666 & ~mask}
     loaded = load_model(saved, device="cpu")
     assert loaded.model.training is False
     assert loaded.card == json.loads(json.dumps(result.card))

@@ -250,6 +250,13 @@ def test_progress_events_and_stop(table) -> None:
     assert epoch["done"] == 1 and epoch["total"] == 5 and "val_auroc" in epoch
 
 
+def test_adam_optimizer(table) -> None:
+    res = train(table, meta=META, method="supervised", optimizer="adam", lr=0.001, **FAST)
+    assert res.card["config"]["optimizer"] == "adam"
+    with pytest.raises(NcvError, match="optimizer"):
+        TrainConfig(optimizer="lbfgs")
+
+
 def test_tabular_only_and_sequence_only_models(table) -> None:
     tab = train(table.drop(columns="seq"), meta=META, **FAST)
     assert tab.card["architecture"]["name"] == "mlp"

@@ -243,6 +243,7 @@ def _fit(
     common = {
         "epochs": cfg.epochs,
         "lr": cfg.lr,
+        "optimizer": cfg.optimizer,
         "val_batch_size": cfg.val_batch_size,
         "seed": seed,
         "device": device,

@@ -21,6 +21,11 @@ from ncv_core.progress import ProgressFn, StopFlag, report, stopped
 from ncv_core.training.data import Inputs
 from ncv_core.training.loop import head_loss, validation_metrics
 
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "sgd": torch.optim.SGD,
+    "adam": torch.optim.Adam,
+}
+
 
 def stream_generator(seed: int, stream: int) -> torch.Generator:
     """An independent CPU generator for one random stream (shuffling, noise) of a run."""
@@ -44,7 +49,10 @@ class BaseTrainer:
     epochs : int
         Maximum number of epochs (passes over the labelled set).
     lr : float
-        SGD learning rate (the paper's 0.03).
+        Learning rate (the paper's 0.03 with SGD).
+    optimizer : {"sgd", "adam"}
+        Plain SGD (the paper) or Adam (converges faster for the sequence-only CNNs; use a
+        smaller ``lr``, e.g. 0.001).
     batch_size : int
         Labelled mini-batch size (the paper's 16).
     val_batch_size : int
@@ -69,6 +77,7 @@ class BaseTrainer:
         *,
         epochs: int = 30,
         lr: float = 0.03,
+        optimizer: str = "sgd",
         batch_size: int = 16,
         val_batch_size: int = 20,
         seed: int = 0,
@@ -78,7 +87,10 @@ class BaseTrainer:
         stage: str = "train",
     ) -> None:
         self.model = model
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
         self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
+        self.optimizer = optimizer
         self.val_batch_size, self.seed, self.device = val_batch_size, seed, device
         self.progress, self.stop, self.stage = progress, stop, stage
 
@@ -90,7 +102,7 @@ class BaseTrainer:
         self.n_iter_, self.n_batches_, self.n_examples_ = 0, 0, 0
         self.termination_condition_ = "max_iter"
         self._t0 = time.perf_counter()
-        return device, torch.optim.SGD(self.model.parameters(), lr=self.lr)
+        return device, OPTIMIZERS[self.optimizer](self.model.parameters(), lr=self.lr)
 
     def _step(self, opt: torch.optim.Optimizer, loss: torch.Tensor, n_examples: int) -> float:
         """One SGD step on ``loss`` computed from ``n_examples`` rows; returns the loss."""

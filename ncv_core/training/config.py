@@ -37,8 +37,9 @@ class TrainConfig:
     label_cols, feature_cols, exclude_cols
         Label columns (several = multi-task), feature columns (None: the table's metadata or
         every numeric non-reserved column) and columns to leave out.
-    lr, batch_size, unlabelled_batch_size, val_batch_size
-        SGD learning rate and mini-batch sizes (the paper's 0.03, 16, 32, 20).
+    lr, optimizer, batch_size, unlabelled_batch_size, val_batch_size
+        Learning rate, ``"sgd"`` or ``"adam"``, and mini-batch sizes (the paper: SGD at 0.03,
+        16, 32, 20).
     threshold, t1, t2
         ``ssl``: promotion confidence and the alpha ramp (100, 600). The paper promotes at
         0.95; the default None does not promote: on the demo data promotion lowered the
@@ -65,6 +66,7 @@ class TrainConfig:
     feature_cols: tuple[str, ...] | None = None
     exclude_cols: tuple[str, ...] = ()
     lr: float = 0.03
+    optimizer: str = "sgd"
     batch_size: int = 16
     unlabelled_batch_size: int = 32
     val_batch_size: int = 20
@@ -86,6 +88,8 @@ class TrainConfig:
             raise NcvError(f"epochs must be at least 1, got {self.epochs}")
         if not self.label_cols:
             raise NcvError("at least one label column is needed")
+        if self.optimizer not in ("sgd", "adam"):
+            raise NcvError(f"unknown optimizer {self.optimizer!r}; expected sgd or adam")
         if self.t2 <= self.t1:
             raise NcvError(f"the alpha ramp needs t1 < t2, got t1={self.t1}, t2={self.t2}")
         for name in ("lr", "batch_size", "unlabelled_batch_size", "val_batch_size"):

@@ -37,7 +37,7 @@ class NoisyStudentTrainer:
         Gaussian input noise of the students (standardised features and one-hot alike).
     threshold : float
         Teacher-labelled rows with confidence below this are left out (0 keeps them all).
-    epochs, lr, batch_size, val_batch_size, seed, device, progress, stop
+    epochs, lr, optimizer, batch_size, val_batch_size, seed, device, progress, stop
         As in :class:`~ncv_core.training.supervised.SupervisedTrainer` (each model trains
         ``epochs`` epochs; students use ``student_batch_size``).
     student_batch_size : int
@@ -71,6 +71,7 @@ class NoisyStudentTrainer:
         threshold: float = 0.0,
         epochs: int = 30,
         lr: float = 0.03,
+        optimizer: str = "sgd",
         batch_size: int = 16,
         student_batch_size: int = 32,
         val_batch_size: int = 20,
@@ -81,6 +82,7 @@ class NoisyStudentTrainer:
     ) -> None:
         self.build, self.iterations, self.noise_std = build, iterations, noise_std
         self.threshold, self.epochs, self.lr = threshold, epochs, lr
+        self.optimizer = optimizer
         self.batch_size, self.student_batch_size = batch_size, student_batch_size
         self.val_batch_size, self.seed, self.device = val_batch_size, seed, device
         self.progress, self.stop = progress, stop
@@ -90,6 +92,7 @@ class NoisyStudentTrainer:
             model,
             epochs=self.epochs,
             lr=self.lr,
+            optimizer=self.optimizer,
             val_batch_size=self.val_batch_size,
             seed=self.seed + k,
             device=self.device,
