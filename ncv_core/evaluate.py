@@ -162,8 +162,8 @@ def cross_cell_line(
     models : mapping of str to LoadedModel or sequence of LoadedModel
         Models trained on each cell line (several, e.g. the CV fold models, give mean and SE).
     tables : mapping of str to pandas.DataFrame
-        Feature tables of the cell lines to evaluate on (their labelled rows are used; for a
-        model's own training table use its validation rows, see :func:`evaluation_rows`).
+        Feature tables of the cell lines to evaluate on: every labelled row, except that on a
+        model's own training table only its validation rows count (:func:`evaluation_rows`).
 
     Returns
     -------
@@ -175,8 +175,11 @@ def cross_cell_line(
     for train_name, group in models.items():
         group = [group] if not isinstance(group, Sequence) else list(group)
         for test_name, table in tables.items():
-            y = table[label_col]
-            found = [binary_metrics(y, m.predict_proba(table)[:, 0]) for m in group]
+            found = []
+            for m in group:
+                idx, _ = evaluation_rows(m, table, "auto")
+                sub = table.iloc[idx]
+                found.append(binary_metrics(sub[label_col], m.predict_proba(sub)[:, 0]))
             auroc, auroc_se = mean_se([f["auroc"] for f in found])
             acc, acc_se = mean_se([f["accuracy"] for f in found])
             rows.append(

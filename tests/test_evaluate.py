@@ -139,3 +139,5 @@ def test_cross_cell_line_matrix(trained) -> None:
     a = matrix.set_index(["train", "test"])
     assert a.loc[("A", "B"), "auroc"] == pytest.approx(a.loc[("B", "B"), "auroc"])
     assert a.loc[("B", "B"), "auroc_se"] == 0.0
+    own = cross_cell_line({"A": loaded}, {"own": table})
+    assert own["n"].tolist() == [40]  # only the model's validation rows of its own table
