@@ -13,6 +13,7 @@ from _synthetic import META, synthetic_table
 
 from ncv_core.errors import NcvError
 from ncv_core.models import build_model
+from ncv_core.sequence import one_hot
 from ncv_core.training import (
     PseudoLabelTrainer,
     SupervisedTrainer,
@@ -201,6 +202,23 @@ def test_train_paper_split_result(table) -> None:
     assert res.history[-1]["epoch"] == 2 and "pseudo_acc" in res.history[-1]
     tr = res.card["training"]
     assert tr["n_examples"] == 2 * 60  # alpha is still 0: labelled rows only
+
+
+def test_validation_rows_never_reach_the_trainer(table, monkeypatch) -> None:
+    seen = {}
+    original = PseudoLabelTrainer.fit
+
+    def spy(self, X, y, **kw):
+        seen["n"], seen["seq"] = len(X), X.seq
+        return original(self, X, y, **kw)
+
+    monkeypatch.setattr(PseudoLabelTrainer, "fit", spy)
+    res = train(table, meta=META, threshold=0.5, **FAST)
+    assert seen["n"] == len(table) - 40
+    val = np.flatnonzero(res.split["part"].to_numpy() == "validation")
+    val_seq = torch.from_numpy(one_hot(table["seq"].iloc[val].tolist()))
+    train_seqs = {tuple(s.argmax(0).tolist()) for s in seen["seq"]}
+    assert not any(tuple(s.argmax(0).tolist()) in train_seqs for s in val_seq)
 
 
 def test_ssl_learns_the_planted_signal() -> None:
