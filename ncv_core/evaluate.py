@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from ncv_core.errors import NcvError, warn
+
 if TYPE_CHECKING:  # pragma: no cover
     from ncv_core.modelio import LoadedModel
 
@@ -214,8 +216,7 @@ def evaluation_rows(
     (numpy.ndarray, str)
         Row indices ``(n,)`` and ``"validation"`` or ``"all"``.
     """
-    from ncv_core.errors import NcvError, warn
-    from ncv_core.training.data import table_sha256
+    from ncv_core.training.data import table_sha256  # here: training imports this module
 
     if rows not in ("auto", "validation", "all"):
         raise NcvError(f"rows must be auto, validation or all, got {rows!r}")
@@ -272,8 +273,6 @@ def evaluate_model(
         ``rows``, ``label_column``, :func:`binary_metrics` keys, ``roc``/``pr`` curves and
         ``baselines`` (column -> metrics on the same rows).
     """
-    from ncv_core.errors import NcvError
-
     meta = meta or {}
     label_col = label_col or loaded.label_columns[0]
     if label_col not in table.columns:

@@ -1,10 +1,17 @@
-"""Tiny synthetic feature tables for the model/training tests: a learnable signal in two
-features and a k-mer planted in ``seq`` of most positives (not a test module)."""
+"""Helpers of the model/training tests (not a test module): tiny synthetic feature tables with a
+learnable signal in two features and a k-mer planted in ``seq`` of most positives, and a fixture
+that runs torch on one thread (tiny networks are slower with more, and results are then the same
+on every machine)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
+import pytest
+import torch
 
 MOTIF = "TGACTCA"
 
@@ -64,3 +71,21 @@ META = {
     "feature_columns": ["DNase_max", "DNase_sum", "H3K27ac_max", "noise"],
     "baseline_columns": ["CADD"],
 }
+
+
+@contextmanager
+def threads(n: int = 1) -> Iterator[None]:
+    """torch on ``n`` CPU threads inside the block, restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """Every test of a module that imports this fixture runs torch on one thread."""
+    with threads(1):
+        yield

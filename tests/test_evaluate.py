@@ -8,8 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import torch
-from _synthetic import META, synthetic_table
+from _synthetic import META, one_thread, synthetic_table, threads  # noqa: F401 (one_thread: autouse fixture)
 from sklearn.metrics import roc_auc_score
 
 from ncv_core.evaluate import (
@@ -25,14 +24,6 @@ from ncv_core.evaluate import (
 )
 from ncv_core.modelio import LoadedModel
 from ncv_core.training import train
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_auroc_aupr_accuracy_by_hand() -> None:
@@ -100,9 +91,9 @@ def test_baseline_metrics_on_the_same_rows() -> None:
 
 @pytest.fixture(scope="module")
 def trained() -> tuple[pd.DataFrame, LoadedModel]:
-    torch.set_num_threads(1)
     table = synthetic_table(240, seed=4)
-    res = train(table, meta=META, epochs=2, n_labelled=60, n_val=40, seed=0)
+    with threads(1):
+        res = train(table, meta=META, epochs=2, n_labelled=60, n_val=40, seed=0)
     return table, LoadedModel(res.model, res.card, res.split)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from _synthetic import META, synthetic_table
+from _synthetic import META, one_thread, synthetic_table, threads  # noqa: F401 (one_thread: autouse fixture)
 
 from ncv_core import modelio
 from ncv_core.cli import main
@@ -21,14 +21,6 @@ from ncv_core.tables import write_table
 from ncv_core.training import train
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
     return synthetic_table(200, seed=3)
@@ -36,8 +28,8 @@ def table() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def result(table):
-    torch.set_num_threads(1)
-    return train(table, meta=META, epochs=2, n_labelled=60, n_val=40, seed=0)
+    with threads(1):
+        return train(table, meta=META, epochs=2, n_labelled=60, n_val=40, seed=0)
 
 
 @pytest.fixture

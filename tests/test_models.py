@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from _synthetic import one_thread  # noqa: F401 (autouse fixture)
 from torch import nn
 
 from ncv_core.errors import NcvError
@@ -18,14 +19,6 @@ SMALL = {
     "basset": {"channels": [6, 8, 8], "kernels": [7, 5, 3], "hidden": [10, 10]},
     "mlp": {"n_tab": 5},
 }
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_ssl_dnn_shapes_follow_the_paper() -> None:

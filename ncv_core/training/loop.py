@@ -101,9 +101,7 @@ def head_loss(
     return per.sum() / mask.sum().clamp(min=1)
 
 
-def pseudo_labels(
-    head: str, logits: torch.Tensor, shift: torch.Tensor | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
+def pseudo_labels(head: str, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Hard pseudo-labels and their confidence from logits.
 
     Parameters
@@ -111,9 +109,6 @@ def pseudo_labels(
     head : {"softmax", "sigmoid"}
     logits : torch.Tensor
         ``(B, 2)`` or ``(B, T)``.
-    shift : torch.Tensor, optional
-        ``(T,)`` added to each task's positive logit first (moves the posteriors to another
-        class prior); None leaves the model's own posteriors.
 
     Returns
     -------
@@ -122,8 +117,6 @@ def pseudo_labels(
         ``(B,)`` (the winning class's probability; for several tasks, the least confident one).
     """
     z = (logits[:, 1] - logits[:, 0])[:, None] if head == "softmax" else logits
-    if shift is not None:
-        z = z + shift.to(z)
     p = torch.sigmoid(z)
     return (z > 0).long(), torch.maximum(p, 1 - p).min(dim=1).values
 
