@@ -1,0 +1,24 @@
+"""Networks that only compute, and the registry that builds them by name.
+
+See ``docs/ARCHITECTURE.md`` for the model contract: ``forward(x_seq, x_tab) -> logits`` and
+the attributes ``head``, ``n_tasks``, ``uses_seq``, ``uses_tab``, ``seq_len``, ``n_tab``.
+"""
+
+from ncv_core.models import cnn, mlp, ssl_dnn  # noqa: F401  (registers the architectures)
+from ncv_core.models.registry import (
+    MODELS,
+    build_model,
+    n_parameters,
+    positive_logit,
+    positive_proba,
+    register,
+)
+
+__all__ = [
+    "MODELS",
+    "build_model",
+    "n_parameters",
+    "positive_logit",
+    "positive_proba",
+    "register",
+]

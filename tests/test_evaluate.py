@@ -1,0 +1,134 @@
+"""Metrics against hand-computed cases, undefined metrics, CV summaries, baselines, the
+cross-cell-line matrix and model evaluation on the right rows."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from _synthetic import META, one_thread, synthetic_table, threads  # noqa: F401 (one_thread: autouse fixture)
+from sklearn.metrics import roc_auc_score
+
+from ncv_core.evaluate import (
+    baseline_metrics,
+    binary_metrics,
+    cross_cell_line,
+    cv_summary,
+    evaluate_model,
+    evaluation_rows,
+    mean_se,
+    pr_curve,
+    roc_curve,
+)
+from ncv_core.modelio import LoadedModel
+from ncv_core.training import train
+
+
+def test_auroc_aupr_accuracy_by_hand() -> None:
+    y, s = [0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]
+    m = binary_metrics(y, s)
+    # pairs (pos, neg): (0.35 > 0.1), (0.35 < 0.4), (0.8 > 0.1), (0.8 > 0.4) -> 3 of 4
+    assert m["auroc"] == 0.75
+    # ranked: 0.8 (+), 0.4 (-), 0.35 (+), 0.1 (-): AP = 0.5 * 1 + 0.5 * 2/3
+    assert m["aupr"] == pytest.approx(0.5 + 1 / 3)
+    assert m["accuracy"] == 0.75  # >= 0.5: only 0.8 predicted positive, 0.35 missed
+    assert (m["n"], m["n_pos"], m["n_neg"], m["undefined"]) == (4, 2, 2, {})
+    assert binary_metrics(y, s, threshold=0.9)["accuracy"] == 0.5  # all predicted negative
+
+
+def test_ties_and_missing_entries() -> None:
+    m = binary_metrics([1, 0, 1, -1, np.nan, 0], [0.5, 0.5, 0.9, 0.1, 0.2, np.nan])
+    assert m["n"] == 3 and m["auroc"] == 0.75  # the tie counts one half
+    y = pd.array([1, 0, None, 1], dtype="Int8")
+    assert binary_metrics(y, [0.9, 0.1, 0.5, 0.8])["n"] == 3
+
+
+def test_single_class_auroc_is_undefined_not_a_crash() -> None:
+    m = binary_metrics([1, 1, 1], [0.2, 0.5, 0.9])
+    assert math.isnan(m["auroc"]) and "single-class" in m["undefined"]["auroc"]
+    assert m["aupr"] == 1.0 and m["accuracy"] == pytest.approx(2 / 3)
+    neg = binary_metrics([0, 0], [0.2, 0.5])
+    assert math.isnan(neg["aupr"]) and "aupr" in neg["undefined"]
+    empty = binary_metrics([], [])
+    assert math.isnan(empty["accuracy"]) and set(empty["undefined"]) == {
+        "auroc",
+        "aupr",
+        "accuracy",
+    }
+    assert roc_curve([1, 1], [0.1, 0.2]) == {"fpr": [], "tpr": [], "thresholds": []}
+    assert pr_curve([0, 0], [0.1, 0.2])["precision"] == []
+
+
+def test_curves_agree_with_auroc() -> None:
+    rng = np.random.default_rng(0)
+    y, s = rng.integers(0, 2, 200), rng.random(200)
+    roc = roc_curve(y, s)
+    assert np.trapezoid(roc["tpr"], roc["fpr"]) == pytest.approx(roc_auc_score(y, s))
+    assert roc["thresholds"][0] is None  # sklearn's +inf, JSON-safe
+    pr = pr_curve(y, s)
+    assert len(pr["precision"]) == len(pr["recall"]) == len(pr["thresholds"]) + 1
+
+
+def test_mean_se_and_cv_summary() -> None:
+    mean, se = mean_se([1.0, 2.0, 3.0])
+    assert mean == 2.0 and se == pytest.approx(1 / math.sqrt(3))
+    assert math.isnan(mean_se([0.7])[1]) and math.isnan(mean_se([])[0])
+    assert mean_se([1.0, np.nan, 3.0]) == (2.0, pytest.approx(1.0))
+    s = cv_summary([{"a": 1.0}, {"a": 3.0}], ["a"])
+    assert s == {"a_mean": 2.0, "a_se": pytest.approx(1.0)}
+
+
+def test_baseline_metrics_on_the_same_rows() -> None:
+    t = pd.DataFrame({"CADD": [0.1, 0.4, 0.35, 0.8, np.nan], "DANN": ["1", "2", "3", "4", "5"]})
+    y = [0, 0, 1, 1, 1]
+    out = baseline_metrics(t, ["CADD", "DANN"], y, curves=True)
+    assert out["CADD"]["auroc"] == 0.75 and out["CADD"]["n"] == 4  # NaN score left out
+    assert out["DANN"]["auroc"] == pytest.approx(roc_auc_score(y, [1, 2, 3, 4, 5]))
+    assert "accuracy" not in out["CADD"] and out["CADD"]["roc"]["fpr"]
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[pd.DataFrame, LoadedModel]:
+    table = synthetic_table(240, seed=4)
+    with threads(1):
+        res = train(table, meta=META, epochs=2, n_labelled=60, n_val=40, seed=0)
+    return table, LoadedModel(res.model, res.card, res.split)
+
+
+def test_evaluate_model_uses_validation_rows_of_its_own_table(trained) -> None:
+    table, loaded = trained
+    idx, which = evaluation_rows(loaded, table)
+    assert which == "validation" and len(idx) == 40
+    assert set(table["id"].iloc[idx]) == set(
+        loaded.split.loc[loaded.split.part == "validation", "id"]
+    )
+    out = evaluate_model(loaded, table, meta=META)
+    assert out["rows"] == "validation" and out["n"] == 40
+    assert out["auroc"] == pytest.approx(loaded.card["metrics"]["val_auroc"])
+    assert set(out["baselines"]) == {"CADD"} and out["baselines"]["CADD"]["n"] == 40
+    other = synthetic_table(100, seed=9)
+    out = evaluate_model(loaded, other, meta=META, curves=False)
+    assert out["rows"] == "all" and out["n"] == 100 and "roc" not in out
+
+
+def test_cross_cell_line_matrix(trained) -> None:
+    table, loaded = trained
+    tables = {"A": synthetic_table(80, seed=5), "B": synthetic_table(60, seed=6)}
+    matrix = cross_cell_line({"A": loaded, "B": [loaded, loaded]}, tables)
+    assert list(matrix.columns) == [
+        "train",
+        "test",
+        "auroc",
+        "auroc_se",
+        "accuracy",
+        "accuracy_se",
+        "n",
+    ]
+    assert len(matrix) == 4 and matrix["n"].tolist() == [80, 60, 80, 60]
+    a = matrix.set_index(["train", "test"])
+    assert a.loc[("A", "B"), "auroc"] == pytest.approx(a.loc[("B", "B"), "auroc"])
+    assert a.loc[("B", "B"), "auroc_se"] == 0.0
+    own = cross_cell_line({"A": loaded}, {"own": table})
+    assert own["n"].tolist() == [40]  # only the model's validation rows of its own table
