@@ -25,9 +25,9 @@ import pandas as pd
 
 from ncv_core.constants import COMPOSITION_COLUMNS, DEFAULT_WINDOW
 from ncv_core.errors import NcvError, warn
-from ncv_core.features import iter_feature_chunks
+from ncv_core.features import compute_features, iter_feature_chunks
 from ncv_core.genome import Genome
-from ncv_core.loci import Rejection
+from ncv_core.loci import LociBatch, Rejection, place
 from ncv_core.progress import ProgressFn, report
 from ncv_core.sequence import composition
 from ncv_core.tracks import TrackSet, read_manifest
@@ -175,21 +175,34 @@ def iter_scores(
         for table, placed in iter_feature_chunks(
             loci_path, genome, tracks, window=window, chunk_size=chunk_size
         ):
-            no_alt = (table["alt"] == "").to_numpy()
-            rejected = list(placed.rejected) + [
-                Rejection(int(line), raw, "no ALT allele: nothing to score", "no alt")
-                for line, raw in zip(
-                    table.loc[no_alt, "_line"], table.loc[no_alt, "_raw"], strict=True
-                )
-            ]
-            table = table.loc[~no_alt].reset_index(drop=True)
-            scores = (
-                score_features(model, table, batch_size=batch_size)
-                if len(table)
-                else pd.DataFrame()
-            )
-            done += len(table) + len(rejected)
-            report(progress, "score", done, None, scored=len(table))
-            yield ScoreChunk(
-                scores, table["_line"].to_numpy(), sorted(rejected, key=lambda r: r.line)
-            )
+            chunk = _score_chunk(model, table, placed.rejected, batch_size)
+            done += len(chunk.scores) + len(chunk.rejected)
+            report(progress, "score", done, None, scored=len(chunk.scores))
+            yield chunk
+
+
+def score_loci(
+    model, batch: LociBatch, genome: Genome, tracks: TrackSet, *, batch_size: int = 2048
+) -> ScoreChunk:
+    """Score parsed loci (``ncv_core.loci.parse_variant``, ``read_loci``) in memory.
+
+    ``genome`` and ``tracks`` are open objects (check them once with :func:`check_inputs`).
+    """
+    window = model_window(model)
+    placed = place(batch, genome, window=window)
+    table = compute_features(placed.table, genome, tracks, window)
+    return _score_chunk(model, table, placed.rejected, batch_size)
+
+
+def _score_chunk(
+    model, table: pd.DataFrame, rejected: list[Rejection], batch_size: int
+) -> ScoreChunk:
+    """Scores of the rows with an ALT allele; the rest join ``rejected`` (in line order)."""
+    no_alt = (table["alt"] == "").to_numpy()
+    rejected = list(rejected) + [
+        Rejection(int(line), raw, "no ALT allele: nothing to score", "no alt")
+        for line, raw in zip(table.loc[no_alt, "_line"], table.loc[no_alt, "_raw"], strict=True)
+    ]
+    table = table.loc[~no_alt].reset_index(drop=True)
+    scores = score_features(model, table, batch_size=batch_size) if len(table) else pd.DataFrame()
+    return ScoreChunk(scores, table["_line"].to_numpy(), sorted(rejected, key=lambda r: r.line))

@@ -227,3 +227,29 @@ def test_genome_of_another_build_is_refused(scored_setup, tmp_path: Path) -> Non
     )
     with pytest.raises(NcvError):
         list(iter_scores(model, loci, other, manifest, "CL"))
+
+
+def test_score_typed_variant_in_memory(scored_setup) -> None:
+    from ncv_core.genome import Genome
+    from ncv_core.loci import parse_variant
+    from ncv_core.score import check_inputs, score_loci
+    from ncv_core.tracks import TrackSet, read_manifest
+
+    t, loci, model, res = scored_setup
+    first = res.table.iloc[0]
+    with Genome(t.genome) as g:
+        tracks = TrackSet(read_manifest(t.tracks), "CL", g)
+        check_inputs(model, g, tracks, "CL")
+        chunk = score_loci(
+            model, parse_variant(f"chr1:{first.pos} {first.ref}>{first.alt}"), g, tracks
+        )
+        bad = score_loci(
+            model, parse_variant(f"chr1:{first.pos} {t.other('chr1', int(first.pos))}>G"), g, tracks
+        )
+    file_scores = score_features(model, res.table.iloc[[0]].reset_index(drop=True))
+    assert chunk.scores.p_alt[0] == pytest.approx(file_scores.p_alt[0], rel=1e-6)
+    assert [r.category for r in bad.rejected] in (
+        ["ref mismatch"],
+        ["ref mismatch", "alt equals ref"],
+        ["alt equals ref"],
+    )

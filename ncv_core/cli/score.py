@@ -52,12 +52,11 @@ def run(args: argparse.Namespace) -> int:
     from ncv_core.cli._progress import TqdmProgress
     from ncv_core.errors import NcvError
     from ncv_core.features import rejected_report_path
-    from ncv_core.loci import raise_if_unusable, rejections_frame, summarize
     from ncv_core.loci_formats import detect_format, open_text
     from ncv_core.modelio import load_model
+    from ncv_core.rejections import raise_if_unusable, summarize, write_rejections
     from ncv_core.score import iter_scores
     from ncv_core.score_io import output_kind, score_names, write_annotated_vcf, write_table_stream
-    from ncv_core.tables import atomic_path
 
     kind = output_kind(args.out)
     if args.chunk_size < 1:
@@ -97,8 +96,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             n = write_table_stream((c.scores for c in chunks() if len(c.scores)), args.out)
     report = rejected_report_path(args.out)
-    with atomic_path(report) as tmp:
-        rejections_frame(rejected).to_csv(tmp, sep="\t", index=False)
+    write_rejections(rejected, report)
     if n == 0:
         Path(args.out).unlink(missing_ok=True)
         raise_if_unusable(0, rejected, args.loci)
