@@ -30,8 +30,8 @@ after the folds; ablation reports only the fold metrics.
 
 Runs are independent: with ``n_jobs > 1`` they go to worker processes (forked where the
 platform allows it, as torch's ``DataLoader`` workers are; ``spawn`` elsewhere, which needs an
-importable ``__main__``), each running torch on ``threads`` threads. The same seed and ``threads`` give the same numbers for any
-``n_jobs``.
+importable ``__main__``), each running torch on ``threads`` threads. The same seed and
+``threads`` give the same numbers for any ``n_jobs``.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ from ncv_core.constants import (
     SEQUENCE_GROUP,
     group_columns,
 )
+from ncv_core.device import resolve_device
 from ncv_core.errors import NcvError, warn
 from ncv_core.evaluate import mean_se
 from ncv_core.progress import ProgressFn, StopFlag, report, stopped
@@ -313,7 +314,8 @@ def group_ablation(
     stop : object with ``is_set()``, optional
         Checked between runs.
     n_jobs : int
-        Runs trained at once, in worker processes when above 1.
+        Runs trained at once, in worker processes when above 1 (CPU only: on a GPU, runs go one
+        after another).
     threads : int or None
         torch CPU threads per run (None: leave torch's setting; 1 is fastest for these small
         networks on a CPU and makes results independent of ``n_jobs``).
@@ -348,6 +350,8 @@ def group_ablation(
     runs, skipped = _plan(columns, full, has_seq and full == "ssl_dnn", groups, include_all)
     options = {"method": method, "epochs": epochs, "seed": seed, "split": "cv", "folds": folds}
     options |= train_options
+    if resolve_device(device).type != "cpu":
+        n_jobs = 1  # one GPU, and CUDA does not survive fork: runs go one after another
     results = _execute(runs, table, meta, options, n_jobs, threads, device, progress, stop)
     for message in sorted({m for r in results for m in r["warnings"]}):
         warn(message)

@@ -109,7 +109,8 @@ def parse_locus(text: str) -> tuple[str, int]:
 def _features_list(model) -> str:
     cols = model.feature_columns
     shown = ", ".join(cols[:4]) + (f", ... ({len(cols)} in all)" if len(cols) > 4 else "")
-    return f"this {model.card['architecture']['name']} model also reads {len(cols)} tabular features ({shown})"
+    name = model.card["architecture"]["name"]
+    return f"this {name} model also reads {len(cols)} tabular features ({shown})"
 
 
 def _from_sequences(model, sequences: Sequence[str]) -> ModelInputs:
