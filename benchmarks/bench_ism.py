@@ -6,11 +6,15 @@ Measures, in one run on this machine:
   of every convolution and matrix product; element-wise work is not counted);
 - the machine's float32 ``torch.matmul`` GFLOP/s on 2,048 x 2,048 matrices (best of several short
   trials, taken between the timed rounds);
-- ISM through :func:`ncv_core.interpret.ism.saturation_mutagenesis` (batches spanning sequences)
-  and a naive baseline (one forward of the 451 rows of each sequence: the reference and its 450
-  mutants), alternated in rounds so both see the same load on a shared machine;
-- sequences/s and rows/s of both, the fraction of the matmul ceiling reached
-  (rows/s x FLOPs per row / ceiling) and the ratio ISM / naive. On a shared machine the load
+- ISM through :func:`ncv_core.interpret.ism.saturation_mutagenesis` (batches spanning sequences;
+  fastISM-style partial recomputation where the model allows it), the same with full forwards
+  (``partial=False``, reported as ``full``) and a naive baseline (one forward of the 451 rows of
+  each sequence: the reference and its 450 mutants), alternated in rounds so all see the same
+  load on a shared machine;
+- sequences/s and rows/s of each, the fraction of the matmul ceiling reached
+  (rows/s x FLOPs per row / ceiling; for partial recomputation this is the *effective* fraction:
+  the FLOPs of a full forward per mutant, of which it computes only part) and the ratios
+  ISM / naive and ISM / full. On a shared machine the load
   changes during the run, so each round's fraction is also taken against the ceiling measured
   right after it (``*_fraction_per_round_*``); the CPU seconds of the process are reported too.
 
@@ -39,6 +43,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ncv_core.interpret._partial import PartialISM  # noqa: E402
 from ncv_core.interpret.ism import (  # noqa: E402
     DEFAULT_BATCH_SIZE,
     model_logit_fn,
@@ -121,8 +126,21 @@ def random_sequences(n: int, length: int, seed: int = 0) -> torch.Tensor:
     return torch.from_numpy(np.eye(4, dtype=np.float32)[idx].transpose(0, 2, 1).copy())
 
 
+def sweep_ism(model: nn.Module, length: int, sizes: list[int], n: int = 8) -> dict[int, float]:
+    """Best mutant rows/s of :func:`saturation_mutagenesis` per batch size (3 interleaved trials
+    of ``n`` sequences each)."""
+    best = dict.fromkeys(sizes, 0.0)
+    x = random_sequences(n, length, 2)
+    for _ in range(3):
+        for size in sizes:
+            start = time.perf_counter()
+            saturation_mutagenesis(model, x, batch_size=size, device="cpu")
+            best[size] = max(best[size], n * 3 * length / (time.perf_counter() - start))
+    return best
+
+
 def sweep(model: nn.Module, length: int, sizes: list[int], rows: int = 4096) -> dict[int, float]:
-    """Best rows/s per batch size over 3 interleaved trials of ``rows`` rows each."""
+    """Best rows/s of full forwards per batch size over 3 interleaved trials of ``rows`` rows."""
     best = dict.fromkeys(sizes, 0.0)
     f = model_logit_fn(model, device="cpu")
     for _ in range(3):
@@ -138,8 +156,10 @@ def sweep(model: nn.Module, length: int, sizes: list[int], rows: int = 4096) -> 
     return best
 
 
-def timed_rounds(model: nn.Module, x: torch.Tensor, rounds: int, batch_size: int) -> list[dict]:
-    """Alternate ISM, naive and a matmul ceiling over ``rounds`` chunks of the sequences."""
+def timed_rounds(
+    model: nn.Module, x: torch.Tensor, rounds: int, batch_size: int, full_batch_size: int
+) -> list[dict]:
+    """Alternate ISM, full-forward ISM, naive and a matmul ceiling over ``rounds`` chunks."""
     out = []
     for chunk in np.array_split(np.arange(x.shape[0]), rounds):
         xs, row = x[chunk], {"sequences": len(chunk)}
@@ -148,6 +168,12 @@ def timed_rounds(model: nn.Module, x: torch.Tensor, rounds: int, batch_size: int
                 "ism",
                 lambda xs=xs: saturation_mutagenesis(
                     model, xs, batch_size=batch_size, device="cpu"
+                ),
+            ),
+            (
+                "full",
+                lambda xs=xs: saturation_mutagenesis(
+                    model, xs, partial=False, batch_size=full_batch_size, device="cpu"
                 ),
             ),
             ("naive", lambda xs=xs: naive_ism(model, xs)),
@@ -171,7 +197,7 @@ def summarise(rounds: list[dict], flops: int, rows_per_seq: int, first_ceiling: 
         "matmul_gflops_best": round(max(ceilings), 1),
         "matmul_gflops_median": round(statistics.median(ceilings), 1),
     }
-    for name in ("ism", "naive"):
+    for name in ("ism", "full", "naive"):
         seconds = sum(r[name] for r in rounds)
         rows_s = n * rows_per_seq / seconds
         per_round = [
@@ -186,10 +212,11 @@ def summarise(rounds: list[dict], flops: int, rows_per_seq: int, first_ceiling: 
             f"{name}_fraction_per_round_median": round(statistics.median(per_round), 3),
             f"{name}_fraction_per_round_best": round(max(per_round), 3),
         }
-    report["ism_over_naive"] = round(report["naive_seconds"] / report["ism_seconds"], 2)
-    report["ism_over_naive_per_round_median"] = round(
-        statistics.median(r["naive"] / r["ism"] for r in rounds), 2
-    )
+    for other in ("naive", "full"):
+        report[f"ism_over_{other}"] = round(report[f"{other}_seconds"] / report["ism_seconds"], 2)
+        report[f"ism_over_{other}_per_round_median"] = round(
+            statistics.median(r[other] / r["ism"] for r in rounds), 2
+        )
     return report
 
 
@@ -199,6 +226,12 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=150, help="window length (default 150)")
     parser.add_argument("--rounds", type=int, default=10, help="alternating ISM/naive rounds")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    parser.add_argument(
+        "--full-batch-size",
+        type=int,
+        default=DEFAULT_BATCH_SIZE,
+        help="batch size of the full-forward ISM (partial=False)",
+    )
     parser.add_argument("--model-factory", default=None, help="module:function -> contract model")
     parser.add_argument("--sweep", action="store_true", help="also rows/s per batch size")
     args = parser.parse_args()
@@ -209,7 +242,11 @@ def main() -> None:
     rows_per_seq = 1 + 3 * args.length
     first_ceiling = matmul_gflops()
     rounds = timed_rounds(
-        model, random_sequences(args.n, args.length, 1), args.rounds, args.batch_size
+        model,
+        random_sequences(args.n, args.length, 1),
+        args.rounds,
+        args.batch_size,
+        args.full_batch_size,
     )
     report = {
         "model": args.model_factory or "BassetLike(width=128, n_tasks=3)",
@@ -217,6 +254,8 @@ def main() -> None:
         "length": args.length,
         "rows_per_sequence": rows_per_seq,
         "batch_size": args.batch_size,
+        "full_batch_size": args.full_batch_size,
+        "partial_recomputation": PartialISM.build(model) is not None,
         "torch_threads": torch.get_num_threads(),
         "load_average_1min_start": load_start,
         "load_average_1min_end": os.getloadavg()[0],
@@ -227,6 +266,9 @@ def main() -> None:
         sizes = [64, 128, 256, 451, 512, 1024, 2048, 4096]
         report["rows_per_s_by_batch_size"] = {
             k: round(v, 1) for k, v in sweep(model, args.length, sizes).items()
+        }
+        report["ism_rows_per_s_by_batch_size"] = {
+            k: round(v, 1) for k, v in sweep_ism(model, args.length, sizes).items()
         }
     print(json.dumps(report, indent=2))
 
