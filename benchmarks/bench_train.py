@@ -35,7 +35,6 @@ from ncv_core.training import TrainConfig, train  # noqa: E402
 def demo_table() -> tuple[pd.DataFrame, dict, str]:
     """The demo's GM12878 feature table (built and cached on first use)."""
     from ncv_core.demo import ensure_demo
-
     from ncv_core.features import build_features
 
     demo = ensure_demo()

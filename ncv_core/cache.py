@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ncv_core.errors import warn
-from ncv_core.loci import Rejection, rejections_frame
+from ncv_core.rejections import Rejection, rejections_frame
 from ncv_core.tables import atomic_path, read_table, write_table
 
 

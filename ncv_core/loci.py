@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -24,6 +23,13 @@ import pandas as pd
 from ncv_core.constants import LOCUS_COLUMNS
 from ncv_core.errors import NcvError
 from ncv_core.loci_formats import RowRecord, detect_format, open_text, read_rows
+from ncv_core.rejections import (  # noqa: F401  (re-exported: the loci API reports rejections)
+    Rejection,
+    check_mismatch_rate,
+    raise_if_unusable,
+    rejections_frame,
+    summarize,
+)
 
 __all__ = [
     "Rejection",
@@ -34,20 +40,11 @@ __all__ = [
     "Deduplicator",
     "summarize",
     "rejections_frame",
+    "parse_variant",
 ]
 
 _ALLELE = re.compile(r"^[ACGTN]+$")
 _NA_LABELS = {"", "na", "nan", ".", "none", "null"}
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """One input row that could not be used."""
-
-    line: int
-    row: str
-    reason: str
-    category: str
 
 
 @dataclass
@@ -360,47 +357,30 @@ def _placement_problem(genome, chrom, name, pos, ref, genome_ref, window, window
     return None
 
 
-def summarize(kept: int, rejected: list[Rejection]) -> str:
-    """One line: ``kept 120, rejected 7: 4 duplicate, 2 unknown contig, 1 ref mismatch``."""
-    if not rejected:
-        return f"kept {kept:,}, rejected 0"
-    counts = Counter(r.category for r in rejected)
-    parts = ", ".join(f"{n:,} {cat}" for cat, n in counts.most_common())
-    return f"kept {kept:,}, rejected {len(rejected):,}: {parts}"
+_VARIANT_TEXT = re.compile(
+    r"^\s*(?P<chrom>[^\s:]+?)[\s:-]+(?P<pos>[\d,]+)"
+    r"(?:[\s:-]+(?P<ref>[A-Za-z]+)(?:\s*[>/:\s-]\s*(?P<alt>[A-Za-z]+))?)?\s*$"
+)
 
 
-def rejections_frame(rejected: list[Rejection]) -> pd.DataFrame:
-    """The rejection report: columns ``line``, ``reason``, ``category``, ``row``."""
-    return pd.DataFrame(
-        {
-            "line": [r.line for r in rejected],
-            "reason": [r.reason for r in rejected],
-            "category": [r.category for r in rejected],
-            "row": [r.row for r in rejected],
-        },
-        columns=["line", "reason", "category", "row"],
-    )
+def parse_variant(text: str) -> LociBatch:
+    """One variant typed by a person: ``chr1:12345 A>G``, ``1-12345-A-G``, ``chr1:12,345:A:G``.
 
+    REF and ALT are optional (``chr1:12345``: REF comes from the genome, nothing to score). The
+    result goes through the same checks as a file's rows (see :func:`place` for the genome's).
 
-def check_mismatch_rate(rejected: list[Rejection], total: int, path: str) -> str | None:
-    """A hint when many REF alleles disagree with the genome (likely another genome build)."""
-    n = sum(r.category == "ref mismatch" for r in rejected)
-    if total >= 10 and n / total >= 0.2:
-        return (
-            f"{n:,} of {total:,} loci in {path} have a REF allele that differs from the genome: "
-            "is the file for another genome build (hg19 vs hg38)?"
+    Raises
+    ------
+    NcvError
+        When ``text`` does not look like a variant.
+    """
+    m = _VARIANT_TEXT.match(text or "")
+    if not m:
+        raise NcvError(
+            f"cannot read {text!r} as a variant; write it as chr:pos ref>alt, e.g. chr1:12345 A>G"
         )
-    return None
-
-
-def raise_if_unusable(kept: int, rejected: list[Rejection], path: str) -> None:
-    """Raise :class:`NcvError` naming the file when no locus could be used."""
-    if kept:
-        return
-    if not rejected:
-        raise NcvError("the file holds no loci", path=path)
-    first = rejected[0]
-    raise NcvError(
-        f"no usable loci ({summarize(0, rejected)}); first problem: line {first.line}: {first.reason}",
-        path=path,
+    rec = RowRecord(
+        1, text.strip(), m["chrom"], m["pos"].replace(",", ""), m["ref"] or "", m["alt"] or ""
     )
+    records, rejected = _expand(rec)
+    return LociBatch(_frame(records, []), rejected, [], "typed variant", "text", {})

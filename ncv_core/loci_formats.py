@@ -3,7 +3,7 @@
 Each reader is a generator that first yields a header dict (format facts such as VCF
 ``##contig`` lengths and the baseline columns) and then, per data line, either a
 :class:`RowRecord` (raw strings, validated later by :mod:`ncv_core.loci`) or a
-:class:`~ncv_core.loci.Rejection` for rows too broken to read. Lines are decoded one by one, so a
+:class:`~ncv_core.rejections.Rejection` for rows too broken to read. Lines are decoded one by one, so a
 bad byte is reported with its line number; CRLF endings, a UTF-8 BOM, comments and blank lines
 are tolerated.
 """
@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ncv_core.errors import NcvError, warn
+from ncv_core.rejections import Rejection
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF_BYTES = 1 << 16
@@ -54,9 +55,7 @@ class RowRecord:
     baselines: dict[str, str] = field(default_factory=dict)
 
 
-def _reject(line: int, raw: str, reason: str, category: str):
-    from ncv_core.loci import Rejection
-
+def _reject(line: int, raw: str, reason: str, category: str) -> Rejection:
     return Rejection(line, raw, reason, category)
 
 

@@ -253,3 +253,28 @@ def test_real_vcf_on_wrong_genome_is_unusable(real_data: Path) -> None:
         raise_if_unusable(
             0, placed.rejected, str(real_data / "variants" / "regulatory_validated.vcf")
         )
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("chr1:12345 A>G", ["chr1", 12345, "A", "G"]),
+        ("1-12345-A-G", ["1", 12345, "A", "G"]),
+        ("chr1:12,345:a:g", ["chr1", 12345, "A", "G"]),
+        ("chrX 100 C/T", ["chrX", 100, "C", "T"]),
+        ("chr2:500", ["chr2", 500, "", ""]),
+    ],
+)
+def test_parse_typed_variant(text: str, expected: list) -> None:
+    from ncv_core.loci import parse_variant
+
+    batch = parse_variant(text)
+    assert batch.table[["chrom", "pos", "ref", "alt"]].values.tolist() == [expected]
+
+
+def test_parse_typed_variant_problems() -> None:
+    from ncv_core.loci import parse_variant
+
+    assert [r.category for r in parse_variant("chr1:5 AT>G").rejected] == ["indel"]
+    with pytest.raises(NcvError, match="write it as chr:pos ref>alt"):
+        parse_variant("rs12345")

@@ -11,7 +11,6 @@ from ncv_core.errors import NcvError, NcvWarning
 from ncv_core.genome import Genome
 from ncv_core.tracks import (
     TrackSet,
-    _merge,
     in_peaks,
     read_manifest,
     read_peaks,
@@ -19,6 +18,7 @@ from ncv_core.tracks import (
     window_signal_stats,
     write_bigwig,
 )
+from ncv_core.tracks.peaks import _merge
 
 
 def naive_stats(path: Path, chroms, positions, window: int) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ import warnings
 from ncv_core import __version__
 from ncv_core.errors import NcvError, NcvWarning
 
-COMMANDS: tuple[str, ...] = ("demo", "features", "train", "evaluate")
+COMMANDS: tuple[str, ...] = ("demo", "features", "train", "evaluate", "score")
 """Module names (under ``ncv_core.cli``) of the sub-commands, in ``--help`` order."""
 
 

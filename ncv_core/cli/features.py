@@ -53,8 +53,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ncv_core.cli._progress import TqdmProgress
     from ncv_core.features import build_features, rejected_report_path
-    from ncv_core.loci import rejections_frame
-    from ncv_core.tables import atomic_path, table_format, write_table
+    from ncv_core.rejections import write_rejections
+    from ncv_core.tables import table_format, write_table
 
     table_format(args.out)  # fail early on an unknown output extension
     with TqdmProgress() as progress:
@@ -71,8 +71,7 @@ def run(args: argparse.Namespace) -> int:
         )
     write_table(result.table, args.out, result.meta)
     report = rejected_report_path(args.out)
-    with atomic_path(report) as tmp:
-        rejections_frame(result.rejected).to_csv(tmp, sep="\t", index=False)
+    write_rejections(result.rejected, report)
     print(f"{args.loci}: {result.summary}", file=sys.stdout)
     print(
         f"wrote {args.out} ({len(result.table):,} rows x {result.table.shape[1]} columns); "

@@ -1,0 +1,146 @@
+"""End-to-end variant scoring speed and memory: ``ncv score`` on 100k simulated variants.
+
+The variants are a VCF of random single-base changes on the demo genome; the model is SSL_dnn
+(trained for two epochs on the demo's GM12878 table: speed does not depend on the weights).
+``ncv score`` runs in a child process so its peak RSS can be read. The baseline, timed in the
+same run on a subsample, scores one variant at a time: pyfaidx window + two pyBigWig
+``stats(exact=True)`` per track + composition, then one forward pass for the reference and one
+for the alternative.
+
+Usage: ``python benchmarks/bench_score.py [--n 100000] [--baseline-n 1000]``
+Target (issue 4): >= 3,300 variants/s end to end (1M in <= 5 min) and <= 2 GB RSS on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyBigWig
+import pyfaidx
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ncv_core.demo import ensure_demo  # noqa: E402
+from ncv_core.errors import NcvWarning  # noqa: E402
+from ncv_core.features import build_features  # noqa: E402
+from ncv_core.genome import Genome  # noqa: E402
+from ncv_core.modelio import load_model, save_model  # noqa: E402
+from ncv_core.sequence import composition  # noqa: E402
+from ncv_core.tracks import read_manifest  # noqa: E402
+from ncv_core.training import train  # noqa: E402
+
+
+def write_vcf(genome_path: Path, n: int, seed: int, out: Path) -> None:
+    rng = np.random.default_rng(seed)
+    with Genome(genome_path) as g:
+        names = list(g.contigs)
+        sizes = np.array([g.contigs[c] for c in names], dtype=np.int64)
+        which = rng.choice(len(names), n, p=sizes / sizes.sum())
+        pos = rng.integers(200, sizes[which] - 200)
+        order = np.lexsort((pos, which))
+        chroms, pos = [names[i] for i in which[order]], pos[order]
+        refs = g.bases_at(chroms, pos)
+    shift = rng.integers(1, 4, n)
+    with open(out, "w") as fh:
+        fh.write("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+        for i, (c, p, r) in enumerate(zip(chroms, pos.tolist(), refs, strict=True)):
+            alt = "ACGT"[("ACGT".index(r) + int(shift[i])) % 4] if r in "ACGT" else "A"
+            fh.write(f"{c}\t{p}\tv{i}\t{r}\t{alt}\t.\t.\t.\n")
+
+
+def naive(model_dir: Path, demo, vcf: Path, n: int) -> float:
+    model = load_model(model_dir, device="cpu")
+    specs = [s for s in read_manifest(demo.tracks) if s.cell_line == "GM12878"]
+    rows = pd.read_csv(vcf, sep="\t", comment="#", header=None, nrows=n).to_numpy()
+    t0 = time.perf_counter()
+    fasta = pyfaidx.Fasta(str(demo.genome), as_raw=True, strict_bounds=True)
+    bws = [(s, pyBigWig.open(str(s.signal))) for s in specs]
+    for chrom, pos, _, _ref, alt, *_ in rows:
+        seq = fasta[chrom][pos - 76 : pos + 74]
+        feats = {}
+        for spec, bw in bws:
+            feats[f"{spec.mark}_max"] = (
+                bw.stats(chrom, pos - 76, pos + 74, type="max", exact=True)[0] or 0.0
+            )
+            feats[f"{spec.mark}_sum"] = (
+                bw.stats(chrom, pos - 76, pos + 74, type="sum", exact=True)[0] or 0.0
+            )
+            feats[f"{spec.mark}_peak"] = 0.0
+        for s in (seq, seq[:75] + alt + seq[76:]):
+            row = pd.DataFrame([{**feats, **composition([s]).iloc[0].to_dict(), "seq": s}])
+            with torch.inference_mode():
+                model.positive_logit(row)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--baseline-n", type=int, default=1_000)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", NcvWarning)
+    demo = ensure_demo()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        res = build_features(demo.loci["GM12878"], demo.genome, demo.tracks, "GM12878")
+        save_model(
+            train(res.table, meta=res.meta, method="supervised", epochs=2, seed=0), tmp / "model"
+        )
+        vcf = tmp / "variants.vcf"
+        write_vcf(demo.genome, args.n, 0, vcf)
+        cmd = [
+            sys.executable,
+            "-m",
+            "ncv_core",
+            "score",
+            "--model",
+            str(tmp / "model"),
+            "--loci",
+            str(vcf),
+            "--genome",
+            str(demo.genome),
+            "--tracks",
+            str(demo.tracks),
+            "--cell-line",
+            "GM12878",
+            "--out",
+            str(tmp / "scores.parquet"),
+        ]
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        fast = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise SystemExit(proc.stderr)
+        rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        scored = len(pd.read_parquet(tmp / "scores.parquet"))
+        slow = naive(tmp / "model", demo, vcf, args.baseline_n)
+    fast_rate, slow_rate = scored / fast, args.baseline_n / slow
+    print(
+        f"cores: {os.cpu_count()}; model ssl_dnn; {scored:,} variants scored ({args.n:,} in the VCF)"
+    )
+    print(
+        f"  ncv score (process, end to end): {fast:7.1f} s  {fast_rate:8,.0f} variants/s  peak RSS {rss_mb:,.0f} MB"
+    )
+    print(
+        f"  naive, one variant at a time ({args.baseline_n:,}): {slow:7.1f} s  {slow_rate:8,.0f} variants/s"
+    )
+    print(
+        f"  speed-up {fast_rate / slow_rate:.1f}x; 1M variants ~{1e6 / fast_rate / 60:.1f} min "
+        "(target >= 3,300 variants/s, <= 2 GB)"
+    )
+
+
+if __name__ == "__main__":
+    main()

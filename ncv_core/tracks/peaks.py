@@ -1,0 +1,109 @@
+"""Peak intervals (BED / narrowPeak, gzipped or not): reading, membership, writing."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ncv_core.errors import NcvError
+from ncv_core.genome import contig_key
+
+
+def read_peaks(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Peaks of a BED/narrowPeak file (gzipped or not) as merged sorted intervals per contig key.
+
+    Returns
+    -------
+    dict
+        ``contig_key(chrom) -> (starts, ends)``, int64 arrays, 0-based half-open, non-overlapping.
+    """
+    path = Path(path)
+    opener = gzip.open if _is_gzip(path) else open
+    per_chrom: dict[str, list[tuple[int, int]]] = {}
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            for line, text in enumerate(fh, start=1):
+                if not text.strip() or text.startswith(("#", "track", "browser")):
+                    continue
+                fields = text.split("\t") if "\t" in text else text.split()
+                try:
+                    start, end = int(fields[1]), int(fields[2])
+                except (IndexError, ValueError):
+                    raise NcvError(
+                        f"not a BED/narrowPeak row (chrom, start, end, ...): {text.strip()[:80]!r}",
+                        path=path,
+                        line=line,
+                    ) from None
+                per_chrom.setdefault(contig_key(fields[0]), []).append((start, end))
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise NcvError(f"cannot read peaks: {exc}", path=path) from exc
+    return {k: _merge(v) for k, v in per_chrom.items()}
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _merge(intervals: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    arr = np.array(sorted(intervals), dtype=np.int64).reshape(-1, 2)
+    starts, ends = arr[:, 0], np.maximum.accumulate(arr[:, 1])
+    new = np.ones(len(arr), dtype=bool)
+    new[1:] = starts[1:] > ends[:-1]
+    groups = np.cumsum(new) - 1
+    merged_ends = np.zeros(groups[-1] + 1 if len(groups) else 0, dtype=np.int64)
+    np.maximum.at(merged_ends, groups, ends)
+    return starts[new], merged_ends
+
+
+def in_peaks(
+    peaks: Mapping[str, tuple[np.ndarray, np.ndarray]], chroms: Sequence[str], positions: np.ndarray
+) -> np.ndarray:
+    """1.0 where the 1-based position's base lies inside a peak, else 0.0; shape ``(N,)``."""
+    out = np.zeros(len(chroms), dtype=np.float64)
+    chroms_arr = np.asarray(chroms, dtype=object)
+    for chrom in pd.unique(chroms_arr):
+        iv = peaks.get(contig_key(chrom))
+        if iv is None or len(iv[0]) == 0:
+            continue
+        rows = np.nonzero(chroms_arr == chrom)[0]
+        base = np.asarray(positions)[rows] - 1
+        idx = np.searchsorted(iv[0], base, side="right") - 1
+        hit = (idx >= 0) & (base < iv[1][np.maximum(idx, 0)])
+        out[rows] = hit.astype(np.float64)
+    return out
+
+
+def write_narrowpeak(
+    path: str | os.PathLike,
+    peaks: Iterable[tuple[str, int, int, float]],
+    *,
+    name_prefix: str = "peak",
+) -> None:
+    """Write peaks ``(chrom, start, end, signal)`` as ENCODE narrowPeak (gzipped if ``.gz``).
+
+    Columns: chrom, start, end, name, score (0-1000 from the signal), strand ``.``, signalValue,
+    pValue ``-1``, qValue ``-1``, summit (offset of the middle).
+    """
+    rows = list(peaks)
+    signals = np.array([r[3] for r in rows], dtype=np.float64)
+    top = signals.max() if len(signals) else 1.0
+    lines = []
+    for i, (chrom, start, end, signal) in enumerate(rows):
+        score = int(round(1000 * signal / top)) if top > 0 else 0
+        summit = (end - start) // 2
+        lines.append(
+            f"{chrom}\t{start}\t{end}\t{name_prefix}_{i + 1}\t{score}\t.\t{signal:.4f}\t-1\t-1\t{summit}\n"
+        )
+    text = "".join(lines).encode()
+    if os.fspath(path).endswith(".gz"):
+        with open(path, "wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0) as gz:
+            gz.write(text)
+    else:
+        with open(path, "wb") as fh:
+            fh.write(text)

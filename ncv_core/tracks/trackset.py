@@ -1,0 +1,107 @@
+"""The tracks of one cell line, checked against a genome: features per locus."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ncv_core.constants import FEATURE_KINDS, MARKS
+from ncv_core.errors import NcvError, warn
+from ncv_core.genome import contig_key
+from ncv_core.tracks.bigwig import WindowBeds, bigwig_contigs, window_signal_stats
+from ncv_core.tracks.manifest import TrackSpec, cell_lines
+from ncv_core.tracks.peaks import in_peaks, read_peaks
+
+
+class TrackSet:
+    """The tracks of one cell line, checked against a genome's contigs.
+
+    Parameters
+    ----------
+    specs : sequence of TrackSpec
+        Manifest rows (all cell lines; those of ``cell_line`` are used).
+    cell_line : str
+        Which cell line's tracks to use.
+    genome : ncv_core.genome.Genome, optional
+        When given, every bigWig's contig lengths must agree with it (else: different build), and
+        peaks past a contig end are an error.
+    """
+
+    def __init__(self, specs: Sequence[TrackSpec], cell_line: str, genome=None) -> None:
+        available = cell_lines(specs)
+        chosen = [s for s in specs if s.cell_line == cell_line]
+        if not chosen:
+            raise NcvError(
+                f"cell line {cell_line!r} has no tracks in the manifest "
+                f"(it lists {', '.join(available) or 'none'})"
+            )
+        order = {m: i for i, m in enumerate(MARKS)}
+        self.cell_line = cell_line
+        self.specs = sorted(chosen, key=lambda s: (order.get(s.mark, len(order)), s.mark))
+        self.marks = [s.mark for s in self.specs]
+        self._peaks: dict[str, dict] = {}
+        for spec in self.specs:
+            contigs = bigwig_contigs(spec.signal)
+            if genome is not None:
+                genome.check_compatible(
+                    contigs, f"signal file for {cell_line} {spec.mark}", spec.signal
+                )
+            if spec.peaks is not None:
+                self._peaks[spec.mark] = read_peaks(spec.peaks)
+                if genome is not None:
+                    _check_peaks_fit(self._peaks[spec.mark], genome, spec.peaks)
+        missing = [m for m in MARKS if m not in self.marks]
+        if missing:
+            warn(f"{cell_line} has no track for {', '.join(missing)}: those features are absent")
+        no_peaks = [s.mark for s in self.specs if s.peaks is None]
+        if no_peaks:
+            warn(
+                f"{cell_line} has no peaks file for {', '.join(no_peaks)}: no _peak feature for them"
+            )
+
+    def feature_names(self) -> list[str]:
+        """Columns :meth:`features` returns, in order."""
+        return [
+            f"{s.mark}_{k}"
+            for s in self.specs
+            for k in FEATURE_KINDS
+            if k != "peak" or s.peaks is not None
+        ]
+
+    def features(
+        self, chroms: Sequence[str], positions: np.ndarray, window: int, *, progress=None
+    ) -> pd.DataFrame:
+        """Peak/max/sum features of each locus; columns :meth:`feature_names`, N rows."""
+        from ncv_core.progress import report
+
+        cols: dict[str, np.ndarray] = {}
+        positions = np.asarray(positions, dtype=np.int64)
+        with WindowBeds(chroms, positions, window) as beds:
+            for i, spec in enumerate(self.specs):
+                report(progress, "tracks", i, len(self.specs), mark=spec.mark)
+                if spec.peaks is not None:
+                    cols[f"{spec.mark}_peak"] = in_peaks(self._peaks[spec.mark], chroms, positions)
+                mx, sm = window_signal_stats(spec.signal, chroms, positions, window, beds=beds)
+                cols[f"{spec.mark}_max"], cols[f"{spec.mark}_sum"] = mx, sm
+        report(progress, "tracks", len(self.specs), len(self.specs))
+        return pd.DataFrame({name: cols[name] for name in self.feature_names()})
+
+    def describe(self) -> list[dict]:
+        return [s.describe() for s in self.specs]
+
+
+def _check_peaks_fit(
+    peaks: Mapping[str, tuple[np.ndarray, np.ndarray]], genome, path: Path
+) -> None:
+    by_key = {contig_key(c): (c, n) for c, n in genome.contigs.items()}
+    for key, (_, ends) in peaks.items():
+        if key in by_key and len(ends) and ends.max() > by_key[key][1]:
+            name, length = by_key[key]
+            raise NcvError(
+                f"has peaks ending at {int(ends.max()):,}, past the end of {name} "
+                f"({length:,} bp in the genome): is it for another genome build?",
+                path=path,
+            )
