@@ -37,6 +37,7 @@ PAGES = {
     "Interpret": [
         st.Page("app_pages/motifs.py", title="Filter motifs", icon=":material/texture:"),
         st.Page("app_pages/mutagenesis.py", title="Mutagenesis", icon=":material/grid_on:"),
+        st.Page("app_pages/lookup.py", title="Variant lookup", icon=":material/search:"),
     ],
 }
 

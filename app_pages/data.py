@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import streamlit as st
 
 from ncv_core.constants import CELL_LINES
@@ -43,12 +41,7 @@ else:
     )
     st.caption("The paths start as the demo's genome and tracks; replace them with yours.")
     if upload is not None and genome and tracks:
-        data = upload.getvalue()
-        folder = state.uploads_dir() / hashlib.sha256(data).hexdigest()[:16]
-        folder.mkdir(exist_ok=True)
-        loci = folder / upload.name.replace("/", "_")
-        if not loci.exists():
-            loci.write_bytes(data)
+        loci = state.save_upload(upload.name, upload.getvalue())
         names, found = cached.manifest_cell_lines(tracks, state.file_stamp(tracks))
         render.show_notes(found)
         cell = st.selectbox("Cell line", names)

@@ -37,14 +37,6 @@ st.subheader("Cross-validation")
 config = TrainConfig.from_dict({**card["config"], "model": card["architecture"]["name"]})
 
 
-def progress_bar(label: str):
-    bar = st.progress(0.0, text=label)
-    return lambda ev: bar.progress(
-        min(1.0, ev["done"] / (ev["total"] or 1)),
-        text=f"{label}: {ev['stage']} · epoch {ev['done']}/{ev['total']}",
-    )
-
-
 if card["metrics"].get("folds"):
     render.chart(plots.cv_figure(card["metrics"]), f"cv-{path.name}")
 else:
@@ -61,7 +53,7 @@ else:
             meta=feats.meta,
             source=data.name,
             config=TrainConfig.from_dict({**config.to_dict(), "split": "cv", "folds": int(folds)}),
-            progress=progress_bar("Cross-validation"),
+            progress=render.progress_bar("Cross-validation"),
         )
         out = save_model(result, state.new_model_dir(f"{path.name}-cv"))
         state.set_model(out)
@@ -95,7 +87,7 @@ if st.button("Train per cell line and evaluate", icon=":material/play_arrow:"):
             meta=feats.meta,
             source=f"demo {cell}",
             config=TrainConfig.from_dict({**config.to_dict(), "split": "paper"}),
-            progress=progress_bar(f"Training on {cell}"),
+            progress=render.progress_bar(f"Training on {cell}"),
         )
         models[cell] = LoadedModel(result.model, result.card, result.split)
     with st.spinner("Evaluating every model on every cell line..."), notes.collect() as found:

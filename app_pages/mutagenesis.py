@@ -9,7 +9,7 @@ import streamlit as st
 
 from ncv_core.interpret.attribution import METHODS, attribution_table
 from ncv_core.interpret.ism import IMPORTANCE, ism_table
-from ui import cached, plots, render, state
+from ui import cached, render, seqplots, state
 
 st.title("Mutagenesis")
 path = render.require_model("Mutagenesis")
@@ -38,7 +38,8 @@ if mode == "a pasted sequence":
         )
         st.stop()
 
-ism = cached.ism(path, data, row, seq)
+frame = table.iloc[[row]] if seq is None else table.iloc[[row]].assign(seq=seq)
+ism = cached.ism(path, data, frame)
 locus = table.iloc[row]
 name = f"{locus['id']}{'-pasted' if seq else ''}"
 st.caption(
@@ -48,7 +49,7 @@ st.caption(
     + (f" (those of {locus['id']})." if loaded.model.uses_tab else ".")
 )
 center = window // 2
-fig = plots.ism_heatmap(
+fig = seqplots.ism_heatmap(
     ism.delta_logit[0, 0],
     ism.ref_index[0],
     center=center,
@@ -58,9 +59,10 @@ render.chart(fig, f"ism-{name}", ism_table(ism))
 
 c1, c2 = st.columns(2)
 with c1:
-    importance = plots.reference_matrix(ism.importance[0, 0], ism.ref_index[0])
-    logo = plots.logo_figure(importance, title=f"ISM importance ({IMPORTANCE})", center=center)
+    importance = seqplots.reference_matrix(ism.importance[0, 0], ism.ref_index[0])
+    logo = seqplots.logo_figure(importance, title="ISM importance", center=center)
     render.chart(logo, f"ism-logo-{name}", importance.rename_axis("pos").reset_index())
+    st.caption(f"Importance: {IMPORTANCE}, drawn as the reference base.")
 with c2:
     method = st.selectbox(
         "Attribution (captum)",
@@ -68,8 +70,10 @@ with c2:
         help="ig: integrated gradients from an all-zero baseline; deeplift_shap: DeepLIFT over "
         "dinucleotide shuffles; saliency: the signed gradient",
     )
-    attr = cached.attribution(path, data, row, seq, method)
-    logo = plots.logo_figure(attr.attributions[0], title=f"Attributions ({method})", center=center)
+    attr = cached.attribution(path, data, frame, method)
+    logo = seqplots.logo_figure(
+        attr.attributions[0], title=f"Attributions ({method})", center=center
+    )
     render.chart(logo, f"attribution-{method}-{name}", attribution_table(attr))
     if math.isfinite(float(attr.delta[0])):
         st.caption(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -237,19 +238,25 @@ def test_evaluate_page_curves_cv_and_cross_cell_line(models) -> None:
     assert any("csv-cross-cell-line" in b.key for b in at.download_button if b.key)
 
 
-def test_motifs_page_explains_ssl_dnn_and_reads_deepbind_filters(models) -> None:
+def test_motifs_page_explains_ssl_dnn_then_trains_and_reads_a_deepbind(models) -> None:
     at = page(app(models["ssl"]), "motifs")
-    assert "no first-layer 1-D filters" in at.warning[0].value
-    assert "Conv2d" in texts(at)
-    at.session_state["ncv_model"] = str(models["deepbind"])
-    at.run()
+    assert "no first-layer filters over A, C, G, T" in at.warning[0].value
+    assert "Conv2d" in at.warning[0].value
+    button(at, "Train a DeepBind on demo GM12878").click().run()
     assert not at.exception and not at.warning
-    at.slider[0].set_value(50).run()
-    assert not at.exception
+    assert Path(at.session_state["ncv_model"]).name == "GM12878-deepbind"
+    assert n_charts(at) == 9  # the eight most influential filters' logos, the influence heatmap
     filters = at.dataframe[0].value
     assert len(filters) == 128
-    assert {"jaspar_target_name", "jaspar_q_value", "cluster"} <= set(filters.columns)
-    assert n_charts(at) == 9  # the eight most influential filters' logos, the influence heatmap
+    assert {"jaspar_target_name", "jaspar_q_value", "cluster", "consensus"} <= set(filters.columns)
+    assert filters["jaspar_q_value"].notna().sum() == 8  # matched: the filters shown as logos
+    assert filters["jaspar_q_value"].head(8).between(0, 1).all()
+    influence = filters["mean_delta_prob"].abs().to_numpy()
+    assert (np.diff(influence) <= 0).all()  # most influential first
+    at.slider[1].set_value(4).run()
+    assert n_charts(at) == 5
+    labels = [b.proto.label for b in at.download_button]
+    assert "Download the filters' PWMs (MEME)" in labels
 
 
 def test_mutagenesis_page_ism_logos_attributions_and_pasted_sequence(models) -> None:
@@ -284,3 +291,43 @@ def test_sessions_do_not_share_models(models) -> None:
     a = Path(first.session_state["ncv_workspace"].name)
     b = Path(second.session_state["ncv_workspace"].name)
     assert a != b and (a / "models" / "mine").is_dir() and not (b / "models" / "mine").exists()
+
+
+VCF = (
+    b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    b"chr1\t19899\tv1\tA\tC\t.\t.\t.\nchr1\t19958\tv2\tC\tG,T\t.\t.\t.\n"
+    b"chr9\t5\tv3\tA\tG\t.\t.\t.\n"
+)
+
+
+def test_lookup_page_typed_picked_and_a_vcf_in_batch(models) -> None:
+    at = page(app(models["ssl"]), "lookup")
+    assert at.text_input[0].value == "chr1:19899 A>C"  # the first functional locus
+    typed = metrics(at)
+    assert list(typed) == ["p_ref", "p_alt", "diff", "logit_diff", "log2fc"]
+    assert 0 <= float(typed["p_ref"]) <= 1 and 0 <= float(typed["p_alt"]) <= 1
+    assert n_charts(at) == 3  # ref vs alt bars, the 11 tracks, ISM of the window
+    assert "A&gt;C" in at.get("html")[0].proto.body  # the variant highlighted in its window
+
+    at.radio[0].set_value("pick it from the table").run()
+    assert at.selectbox[0].value == "GM12878_00001"
+    assert metrics(at) == typed  # the table's row and the typed variant score the same
+
+    at.radio[0].set_value("type it").run()
+    at.text_input[0].set_value("chr1:19899 G>C").run()
+    assert "REF is G but the genome has A" in at.error[0].value
+    at.text_input[0].set_value("chr1:19899").run()
+    assert not at.error and "No ALT allele" in at.info[0].value and n_charts(at) == 2
+    at.text_input[0].set_value("not a variant").run()
+    assert not at.exception and "cannot read 'not a variant' as a variant" in at.error[0].value
+
+    at.file_uploader[0].upload("mine.vcf", VCF, "text/plain").run()
+    button(at, "Score the file").click().run()
+    assert not at.exception
+    assert "mine.vcf under ssl: scored 3, rejected 1: 1 unknown contig" in texts(at)
+    scores = at.dataframe[0].value
+    assert scores["id"].tolist() == ["v1", "v2:G", "v2:T"]
+    assert {"p_ref", "p_alt", "diff", "logit_diff", "log2fc"} <= set(scores.columns)
+    assert scores["p_alt"].iloc[0] == pytest.approx(float(typed["p_alt"]), abs=1e-4)
+    labels = [b.proto.label for b in at.download_button]
+    assert "Download the annotated VCF (NCV_* INFO fields, bgzip)" in labels

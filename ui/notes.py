@@ -16,7 +16,7 @@ from ncv_core.errors import NcvWarning
 
 _local = threading.local()
 _installed = threading.Lock()
-_original = warnings.showwarning
+_fallback = warnings.showwarning  # where everything else goes: the handler found at install()
 
 
 def _show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
@@ -26,13 +26,15 @@ def _show(message, category, filename, lineno, file=None, line=None) -> None:  #
         if text not in sink:
             sink.append(text)
         return
-    _original(message, category, filename, lineno, file, line)
+    _fallback(message, category, filename, lineno, file, line)
 
 
 def install() -> None:
     """Route ``NcvWarning`` through :func:`collect` (idempotent). Shows every occurrence."""
+    global _fallback
     with _installed:
         if warnings.showwarning is not _show:
+            _fallback = warnings.showwarning
             warnings.showwarning = _show
             warnings.filterwarnings("always", category=NcvWarning)
 

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
-
-from ncv_core.constants import BASES
-from ncv_core.interpret.motifs import information_content
 
 CONFIG: dict[str, Any] = {
     "displayModeBar": True,
@@ -35,7 +31,7 @@ def _nan(x: Any) -> float:
     return float("nan") if x is None else float(x)
 
 
-def _layout(fig: go.Figure, title: str, **kw: Any) -> go.Figure:
+def layout(fig: go.Figure, title: str, **kw: Any) -> go.Figure:
     kw.setdefault("margin", {"l": 50, "r": 20, "t": 50, "b": 45})
     fig.update_layout(title=title, **kw)
     return fig
@@ -74,9 +70,16 @@ def training_curves(
                 annotation_text=f"{col} {value:.3f}",
                 annotation_position="bottom right",
             )
+    seen = [
+        float(r["val_auroc"])
+        for rows in histories.values()
+        for r in rows
+        if r.get("val_auroc") is not None and math.isfinite(float(r["val_auroc"]))
+    ]
+    seen += [v for v in (baselines or {}).values() if v is not None and math.isfinite(v)]
     fig.update_xaxes(title="epoch", rangemode="tozero")
-    fig.update_yaxes(title="validation AUROC")
-    return _layout(fig, "Validation AUROC per epoch", hovermode="x unified", height=380)
+    fig.update_yaxes(title="validation AUROC", range=[min([0.5, *seen]) - 0.02, 1.0])
+    return layout(fig, "Validation AUROC per epoch", hovermode="x unified", height=380)
 
 
 SSL_PANELS = (
@@ -113,7 +116,7 @@ def ssl_dynamics(histories: Mapping[str, Sequence[Mapping[str, Any]]]) -> go.Fig
     fig.update_xaxes(title="epoch")
     fig.update_yaxes(range=[0, 1.05], row=1, col=1)
     fig.update_yaxes(range=[0, 1.05], row=1, col=3)
-    return _layout(fig, "Pseudo-labelling", height=320)
+    return layout(fig, "Pseudo-labelling", height=320)
 
 
 def history_frame(histories: Mapping[str, Sequence[Mapping[str, Any]]]) -> pd.DataFrame:
@@ -156,7 +159,7 @@ def roc_figure(report: Mapping[str, Any]) -> go.Figure:
         )
     fig.update_xaxes(title="false positive rate", range=[0, 1])
     fig.update_yaxes(title="true positive rate", range=[0, 1.02])
-    return _layout(fig, "ROC", height=420)
+    return layout(fig, "ROC", height=420)
 
 
 def pr_figure(report: Mapping[str, Any]) -> go.Figure:
@@ -183,7 +186,7 @@ def pr_figure(report: Mapping[str, Any]) -> go.Figure:
         )
     fig.update_xaxes(title="recall", range=[0, 1])
     fig.update_yaxes(title="precision", range=[0, 1.02])
-    return _layout(fig, "Precision-recall", height=420)
+    return layout(fig, "Precision-recall", height=420)
 
 
 def curves_frame(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -240,7 +243,7 @@ def cv_figure(metrics: Mapping[str, Any]) -> go.Figure:
             )
         )
     fig.update_yaxes(range=[0, 1.02])
-    return _layout(fig, f"{len(folds)}-fold cross-validation", height=380)
+    return layout(fig, f"{len(folds)}-fold cross-validation", height=380)
 
 
 def cross_cell_heatmap(df: pd.DataFrame, metric: str = "auroc") -> go.Figure:
@@ -272,221 +275,59 @@ def cross_cell_heatmap(df: pd.DataFrame, metric: str = "auroc") -> go.Figure:
     )
     fig.update_yaxes(title="trained on", autorange="reversed")
     fig.update_xaxes(title="evaluated on", side="top")
-    return _layout(fig, f"Cross-cell-line {metric.upper()}", height=380)
+    return layout(fig, f"Cross-cell-line {metric.upper()}", height=380)
 
 
-def ism_heatmap(
-    delta: np.ndarray, ref_index: np.ndarray, *, center: int | None = None, title: str = ""
-) -> go.Figure:
-    """Position x base heatmap of an ISM matrix ``(L, 4)``; hover names the base change.
-
-    ``ref_index`` ``(L,)`` holds each position's reference base (A,C,G,T index; -1 for N);
-    ``center`` marks the variant's offset.
-    """
-    length = delta.shape[0]
-    letters = np.array(list(BASES + "N"))
-    ref = letters[ref_index]
-    hover = [
-        [
-            f"offset {p}: {ref[p]} → {b}<br>Δ logit {delta[p, j]:+.4f}"
-            + (" (reference)" if ref_index[p] == j else "")
-            for p in range(length)
-        ]
-        for j, b in enumerate(BASES)
+def allele_bars(scores: pd.DataFrame) -> go.Figure:
+    """Probability that the locus is functional with the reference and the alternative allele
+    (one pair of bars per task), from ``ncv_core.score`` columns."""
+    tasks = [
+        c.removeprefix("p_ref").lstrip("_") or "label" for c in scores if c.startswith("p_ref")
     ]
-    lim = float(np.abs(delta).max()) or 1.0
+    fig = go.Figure()
+    for allele, color in (("ref", "#8c8c8c"), ("alt", "#d62839")):
+        cols = [c for c in scores if c.startswith(f"p_{allele}")]
+        fig.add_trace(
+            go.Bar(
+                x=tasks,
+                y=[float(scores[c].iloc[0]) for c in cols],
+                name=f"{allele} allele",
+                marker_color=color,
+                text=[f"{float(scores[c].iloc[0]):.3f}" for c in cols],
+                textposition="outside",
+            )
+        )
+    fig.update_yaxes(title="P(functional)", range=[0, 1.1])
+    return layout(fig, "Reference vs alternative allele", barmode="group", height=320)
+
+
+def score_scatter(scores: pd.DataFrame) -> go.Figure:
+    """Every scored variant: P(functional) with the reference (x) and the alternative (y)."""
     fig = go.Figure(
-        go.Heatmap(
-            z=delta.T,
-            x=np.arange(length),
-            y=list(BASES),
-            text=hover,
-            hoverinfo="text",
-            colorscale="RdBu",
-            zmid=0,
-            zmin=-lim,
-            zmax=lim,
-            colorbar={"title": "Δ logit"},
+        go.Scattergl(
+            x=scores["p_ref"],
+            y=scores["p_alt"],
+            mode="markers",
+            marker={
+                "size": 5,
+                "color": scores["diff"],
+                "colorscale": "RdBu_r",
+                "cmid": 0,
+                "colorbar": {"title": "p_alt - p_ref"},
+            },
+            text=scores["id"] if "id" in scores else None,
+            hovertemplate="%{text}<br>p_ref %{x:.3f}<br>p_alt %{y:.3f}<extra></extra>",
         )
     )
-    if center is not None:
-        fig.add_vline(x=center, line={"color": "black", "width": 1, "dash": "dot"})
-    fig.update_xaxes(title="offset in the window")
-    fig.update_yaxes(title="mutated to", autorange="reversed")
-    return _layout(fig, title or "In-silico saturation mutagenesis", height=300)
-
-
-def reference_matrix(values: np.ndarray, ref_index: np.ndarray) -> pd.DataFrame:
-    """``(L, 4)`` frame with ``values[p]`` at each position's reference base, 0 elsewhere.
-
-    The layout of an importance logo: the reference letter, as tall as its importance."""
-    mat = np.zeros((len(values), 4))
-    ok = ref_index >= 0
-    mat[np.flatnonzero(ok), ref_index[ok]] = values[ok]
-    return pd.DataFrame(mat, columns=list(BASES))
-
-
-@lru_cache(maxsize=1)
-def _glyphs() -> dict[str, list[np.ndarray]]:
-    """Outline polygons of the letters A, C, G, T (DejaVu Sans Bold), each in a unit box."""
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import TextPath
-
-    font = FontProperties(family="DejaVu Sans", weight="bold")
-    out = {}
-    for base in BASES:
-        path = TextPath((0, 0), base, size=1, prop=font)
-        box = path.get_extents()
-        scale = np.array([box.width, box.height])
-        out[base] = [(poly - [box.x0, box.y0]) / scale for poly in path.to_polygons()]
-    return out
-
-
-def _glyph(base: str, x0: float, width: float, y0: float, height: float) -> str:
-    """SVG path of a letter stretched over ``[x0, x0 + width] x [y0, y0 + height]``."""
-    parts = []
-    for poly in _glyphs()[base]:
-        pts = poly * [width, height] + [x0, y0]
-        parts.append("M" + "L".join(f"{x:.4g},{y:.4g}" for x, y in pts) + "Z")
-    return "".join(parts)
-
-
-def _letter_shapes(heights: np.ndarray) -> list[dict]:
-    """Stacked letters per position: positive heights upwards (tallest on top), negative ones
-    downwards (most negative at the bottom); zero heights draw nothing."""
-    shapes = []
-    for p, row in enumerate(heights):
-        up, down = 0.0, 0.0
-        for j in np.argsort(np.abs(row)):
-            h = float(row[j])
-            if h == 0 or not np.isfinite(h):
-                continue
-            y0 = up if h > 0 else down + h
-            shapes.append(
-                {
-                    "type": "path",
-                    "path": _glyph(BASES[j], p - 0.45, 0.9, y0, abs(h)),
-                    "fillcolor": BASE_COLORS[BASES[j]],
-                    "line": {"width": 0},
-                    "layer": "above",
-                }
-            )
-            up, down = (up + h, down) if h > 0 else (up, down + h)
-    return shapes
-
-
-def logo_figure(
-    matrix: pd.DataFrame | np.ndarray,
-    *,
-    title: str = "",
-    ylabel: str = "",
-    information: bool = False,
-    center: int | None = None,
-    height: int = 220,
-) -> go.Figure:
-    """A sequence logo as a plotly figure (letters are filled outlines; PNG from the modebar).
-
-    ``matrix`` is ``(L, 4)`` with columns A,C,G,T: letter heights (importance, attributions;
-    negative values point down), or base probabilities with ``information=True``, drawn in bits
-    (each row times its information content, ``ncv_core.interpret.motifs.information_content``).
-    """
-    values = np.asarray(matrix, dtype=np.float64)
-    if information:
-        bits = np.array([information_content(values[i : i + 1]) for i in range(len(values))])
-        values = values / values.sum(axis=1, keepdims=True) * bits[:, None]
-    shapes = _letter_shapes(values)
-    if center is not None:  # one list: adding shapes one by one re-validates all of them
-        shapes.append(
-            {
-                "type": "line",
-                "x0": center,
-                "x1": center,
-                "y0": 0,
-                "y1": 1,
-                "yref": "paper",
-                "line": {"color": "black", "width": 1, "dash": "dot"},
-            }
-        )
-    fig = go.Figure(layout={"shapes": shapes})
-    hover = [
-        "<br>".join(f"{b} {values[p, j]:+.3g}" for j, b in enumerate(BASES))
-        for p in range(len(values))
-    ]
-    top = np.where(values > 0, values, 0).sum(axis=1)
     fig.add_trace(
         go.Scatter(
-            x=np.arange(len(values)),
-            y=top,
-            mode="markers",
-            marker={"opacity": 0},
-            text=hover,
-            hovertemplate="position %{x}<br>%{text}<extra></extra>",
-            showlegend=False,
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            line={"dash": "dash", "color": "#bbb"},
+            name="no change",
         )
     )
-    low = float(np.minimum(np.where(values < 0, values, 0).sum(axis=1).min(), 0))
-    high = float(max(top.max(), 0)) if len(top) else 1.0
-    pad = 0.05 * ((high - low) or 1.0)
-    fig.update_yaxes(title=ylabel, range=[0, 2.1] if information else [low - pad, high + pad])
-    fig.update_xaxes(range=[-0.6, len(values) - 0.4], showgrid=False)
-    return _layout(fig, title, height=height, margin={"l": 50, "r": 10, "t": 40, "b": 30})
-
-
-def influence_heatmap(
-    mean_delta_prob: np.ndarray, leaf_order: np.ndarray, labels: Sequence[str], tasks: Sequence[str]
-) -> go.Figure:
-    """Filters (rows, in dendrogram order) x outputs: mean probability change when a filter is
-    nullified."""
-    order = np.argsort(leaf_order)
-    z = mean_delta_prob[order]
-    lim = float(np.abs(z).max()) or 1.0
-    names = [labels[i] for i in order]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=list(tasks),
-            y=names,
-            colorscale="RdBu",
-            zmid=0,
-            zmin=-lim,
-            zmax=lim,
-            colorbar={"title": "mean Δ prob"},
-            hovertemplate="%{y}<br>%{x}: mean Δ prob %{z:+.4f}<extra></extra>",
-        )
-    )
-    fig.update_yaxes(autorange="reversed", type="category")
-    return _layout(
-        fig, "Filter influence (clustered)", height=max(380, 12 * len(names) + 120), width=None
-    )
-
-
-def tracks_figure(
-    signals: Mapping[str, np.ndarray], start: int, *, variant: int | None = None, chrom: str = ""
-) -> go.Figure:
-    """One small panel per track: per-base signal over ``[start, start + L)`` (0-based)."""
-    names = list(signals)
-    fig = make_subplots(
-        rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.012, subplot_titles=None
-    )
-    for i, name in enumerate(names, start=1):
-        y = np.asarray(signals[name], dtype=np.float64)
-        x = np.arange(start + 1, start + 1 + len(y))  # 1-based positions on the axis
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=y,
-                mode="lines",
-                fill="tozeroy",
-                name=name,
-                line={"width": 1},
-                hovertemplate=f"{name}<br>{chrom}:%{{x}}<br>%{{y:.3f}}<extra></extra>",
-            ),
-            row=i,
-            col=1,
-        )
-        fig.update_yaxes(title={"text": name, "font": {"size": 10}}, row=i, col=1)
-    if variant is not None:
-        fig.add_vline(x=variant, line={"color": "#d62839", "width": 1})
-    fig.update_layout(showlegend=False)
-    fig.update_xaxes(title=f"{chrom} (1-based)", row=len(names), col=1)
-    return _layout(fig, "Tracks around the variant", height=70 * len(names) + 120)
+    fig.update_xaxes(title="p_ref", range=[0, 1])
+    fig.update_yaxes(title="p_alt", range=[0, 1])
+    return layout(fig, f"{len(scores):,} scored variants", height=420, showlegend=False)

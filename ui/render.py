@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -74,6 +74,17 @@ def require_model(what: str) -> Path:
         st.page_link("app_pages/train.py", label="Train a model", icon=":material/model_training:")
         st.stop()
     return path
+
+
+def progress_bar(label: str) -> Callable[[dict], None]:
+    """A progress bar and the ``progress(dict)`` callback that moves it (epochs of a stage)."""
+    bar = st.progress(0.0, text=label)
+
+    def update(ev: dict) -> None:
+        frac = min(1.0, ev["done"] / (ev["total"] or 1))
+        bar.progress(frac, text=f"{label}: {ev['stage']} · {ev['done']}/{ev['total']}")
+
+    return update
 
 
 def fmt(x: float | None, digits: int = 3) -> str:

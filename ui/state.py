@@ -7,6 +7,7 @@ The active data set and model are plain values in ``st.session_state``.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from dataclasses import asdict, dataclass
@@ -143,3 +144,14 @@ def new_model_dir(stem: str) -> Path:
     while folder.exists():
         folder, k = models_dir() / f"{safe}-{k}", k + 1
     return folder
+
+
+def save_upload(name: str, data: bytes) -> Path:
+    """Write an uploaded file into the session's ``uploads/<content hash>/<name>`` (the name
+    keeps its extension, which tells the loci reader the format)."""
+    folder = uploads_dir() / hashlib.sha256(data).hexdigest()[:16]
+    folder.mkdir(exist_ok=True)
+    path = folder / (Path(name.replace("\\", "/")).name or "upload")
+    if not path.exists():
+        path.write_bytes(data)
+    return path
