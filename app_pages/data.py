@@ -82,7 +82,7 @@ st.caption(f"{data.name}: {feats.summary}")
 st.subheader("Rejected loci")
 if len(feats.rejected):
     reasons = feats.rejected.groupby("category").size().rename("loci").reset_index()
-    st.dataframe(reasons.sort_values("loci", ascending=False), hide_index=True)
+    render.table(reasons.sort_values("loci", ascending=False), f"reasons-{data.cell_line}")
     render.table(feats.rejected, f"rejected-{data.cell_line}")
 else:
     st.write("None: every locus could be placed on the genome.")

@@ -29,16 +29,19 @@ st.caption(
 render.table(plots.metrics_frame(report), f"metrics-{path.name}")
 c1, c2 = st.columns(2)
 with c1:
-    render.chart(plots.roc_figure(report), f"roc-{path.name}", plots.curves_frame(report))
+    render.chart(plots.roc_figure(report), f"roc-{path.name}")
 with c2:
     render.chart(plots.pr_figure(report), f"pr-{path.name}")
+render.csv_button(plots.curves_frame(report), f"roc-pr-{path.name}")
 
 st.subheader("Cross-validation")
 config = TrainConfig.from_dict({**card["config"], "model": card["architecture"]["name"]})
 
 
 if card["metrics"].get("folds"):
-    render.chart(plots.cv_figure(card["metrics"]), f"cv-{path.name}")
+    render.chart(
+        plots.cv_figure(card["metrics"]), f"cv-{path.name}", plots.cv_frame(card["metrics"])
+    )
 else:
     st.write(
         f"{path.name} was trained on the paper's split (one validation set). "

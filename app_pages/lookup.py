@@ -7,6 +7,7 @@ import streamlit as st
 
 from ncv_core.errors import NcvError
 from ncv_core.genome import window_bounds
+from ncv_core.interpret.ism import ism_table
 from ncv_core.loci import rejections_frame, summarize
 from ncv_core.score import iter_scores
 from ncv_core.score_io import score_names, write_annotated_vcf
@@ -97,14 +98,9 @@ with single:
     how = st.radio("Variant", ["type it", "pick it from the table"], horizontal=True)
     if how == "type it":
         first = table.loc[table["label"].eq(1).fillna(False)].head(1)
-        example = (
-            (
-                f"{first['chrom'].iloc[0]}:{first['pos'].iloc[0]} {first['ref'].iloc[0]}>"
-                f"{first['alt'].iloc[0]}"
-            )
-            if len(first)
-            else "chr1:12345 A>G"
-        )
+        first = first if len(first) else table.head(1)
+        chrom, pos, ref, alt = first[["chrom", "pos", "ref", "alt"]].iloc[0]
+        example = f"{chrom}:{pos} {ref}>{alt}" if alt else f"{chrom}:{pos}"
         text = st.text_input("chr:pos ref>alt (also 1-12345-A-G, chr1:12,345:A:G)", example)
         try:
             found = cached.lookup(path, data, text)
@@ -170,4 +166,4 @@ with single:  # last: it stops the script when there is nothing to show
             center=mid,
             title="In-silico mutagenesis of the window (the variant dotted)",
         )
-        render.chart(fig, f"lookup-ism-{locus['id']}")
+        render.chart(fig, f"lookup-ism-{locus['id']}", ism_table(ism))

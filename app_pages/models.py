@@ -72,7 +72,7 @@ else:
                 for k, v in base.items()
             ]
         )
-        st.dataframe(frame, hide_index=True)
+        render.table(frame, f"baselines-{folder.name}")
     with st.expander("Model card (card.json)"):
         st.json(card, expanded=1)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
+from ncv_core.constants import BASES
 from ncv_core.errors import NcvError
 from ncv_core.interpret.motifs import Motif, format_meme
 from ncv_core.modelio import save_model
@@ -84,7 +86,8 @@ for k, row in enumerate(summary.head(n_logos).itertuples()):
         logo = seqplots.logo_figure(
             fm.pwms[row.filter], title=title, ylabel="bits", information=True
         )
-        render.chart(logo, f"filter-{row.filter}-{path.name}")
+        pwm = pd.DataFrame(fm.pwms[row.filter], columns=list(BASES)).rename_axis("pos")
+        render.chart(logo, f"filter-{row.filter}-{path.name}", pwm.reset_index())
 render.table(summary, f"filters-{path.name}", height=300)
 if not everything and st.button(f"Match all {len(fm.pwms)} filters to JASPAR"):
     st.session_state["ncv_match_all"] = (str(path), distance)

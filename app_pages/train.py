@@ -84,7 +84,9 @@ def live() -> None:
         plots.history_frame(histories),
     )
     if any(j.options["method"] == "ssl" for j in jobs):
-        render.chart(plots.ssl_dynamics(histories), "pseudo-labelling")
+        render.chart(
+            plots.ssl_dynamics(histories), "pseudo-labelling", plots.history_frame(histories)
+        )
     if run.running:
         stopping = run.stop.is_set()
         st.button(

@@ -232,6 +232,7 @@ def test_evaluate_page_curves_cv_and_cross_cell_line(models) -> None:
     assert not at.exception
     assert Path(at.session_state["ncv_model"]).name.endswith("-cv")
     assert n_charts(at) == 3  # ROC, PR, CV with error bars
+    assert any("csv-cv-" in b.key for b in at.download_button if b.key)
     button(at, "Train per cell line").click().run()
     assert not at.exception
     assert n_charts(at) == 4

@@ -92,6 +92,9 @@ def test_cv_and_cross_cell_line_figures() -> None:
     assert list(fig.data[0].y) == [0.8, 0.7, 0.75]
     assert list(fig.data[0].error_y.array)[:2] == [0.02, 0.03]
     assert len(fig.data) == 4 and fig.layout.title.text == "3-fold cross-validation"
+    frame = plots.cv_frame(metrics)
+    assert frame["fold"].tolist() == ["1", "2", "3", "mean", "se"]
+    assert frame["val_auroc"].tolist() == [0.78, 0.78, 0.78, 0.8, 0.02]
     df = pd.DataFrame(
         [
             {"train": a, "test": b, "auroc": 0.5 + 0.1 * (a == b), "auroc_se": np.nan}

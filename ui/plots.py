@@ -246,6 +246,17 @@ def cv_figure(metrics: Mapping[str, Any]) -> go.Figure:
     return layout(fig, f"{len(folds)}-fold cross-validation", height=380)
 
 
+def cv_frame(metrics: Mapping[str, Any]) -> pd.DataFrame:
+    """The folds of a CV card's metrics, one row each, then ``mean`` and ``se`` rows."""
+    folds = pd.DataFrame(metrics.get("folds") or [])
+    folds.insert(0, "fold", [str(k) for k in range(1, len(folds) + 1)])
+    extra = [
+        {"fold": stat, **{m: metrics.get(m + suffix) for m in folds.columns[1:]}}
+        for stat, suffix in (("mean", ""), ("se", "_se"))
+    ]
+    return pd.concat([folds, pd.DataFrame(extra)], ignore_index=True)
+
+
 def cross_cell_heatmap(df: pd.DataFrame, metric: str = "auroc") -> go.Figure:
     """The cross-cell-line matrix: rows the training cell line, columns the evaluated one."""
     order = list(dict.fromkeys(df["train"]))
