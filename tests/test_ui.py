@@ -244,17 +244,31 @@ def test_training_run_stops_and_reports_errors(table, tmp_path) -> None:
     assert not (tmp_path / "x").exists()
 
 
+def _batch(stage: str, epoch: int, batch: int, total: int = 2, n: int = 10) -> dict:
+    return {"stage": stage, "event": "batch", "epoch": epoch, "batch": batch,
+            "n_batches": n, "total": total, "done": epoch - 1}  # fmt: skip
+
+
+def _epoch(stage: str, epoch: int, total: int = 2) -> dict:
+    return {"stage": stage, "event": "epoch", "epoch": epoch, "total": total, "done": epoch}
+
+
 def test_job_progress_counts_folds_and_students() -> None:
     job = Job("ssl", {"split": "cv", "folds": 4}, Path("x"), status="running")
-    job.last = {"stage": "fold 2/4", "event": "batch", "epoch": 1, "batch": 5, "n_batches": 10,
-                "total": 5, "done": 0}  # fmt: skip
-    assert job.fraction() == pytest.approx((1 + 0.5 / 5) / 5)
-    assert job.describe() == "ssl: fold 2/4 · epoch 1/5 · batch 5/10"
-    job.last = {"stage": "final", "event": "epoch", "done": 5, "total": 5}
-    assert job.fraction() == 1.0
-    ns = Job("ns", {"method": "noisy-student", "iterations": 2}, Path("x"), status="running")
-    ns.last = {"stage": "student1", "event": "epoch", "done": 1, "total": 2}
-    assert ns.fraction() == pytest.approx((1 + 0.5) / 3)
+    for ev in (_batch("fold 1/4", 1, 10), _epoch("fold 1/4", 1), _epoch("fold 1/4", 2)):
+        job.record(ev)
+    job.record(_batch("fold 2/4", 1, 5))
+    assert job.fraction() == pytest.approx((1 + 0.5 / 2) / 5)
+    assert job.describe() == "ssl: fold 2/4 · epoch 1/2 · batch 5/10"
+    assert list(job.epochs) == ["fold 1/4"]
+    ns = Job("ns", {"method": "noisy-student", "split": "cv", "folds": 2}, Path("x"))
+    ns.status = "running"
+    for stage in ("teacher", "student1", "teacher", "student1"):  # two folds, same stage names
+        ns.record(_epoch(stage, 1))
+        ns.record(_epoch(stage, 2))
+    assert list(ns.epochs) == ["teacher", "student1", "teacher (3)", "student1 (4)"]
+    assert [r["epoch"] for r in ns.epochs["teacher (3)"]] == [1, 2]
+    assert ns.fraction() == pytest.approx(4 / 6)  # (2 folds + final) x (teacher + student)
 
 
 def test_one_torch_thread_restores_the_count() -> None:

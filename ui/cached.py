@@ -71,6 +71,16 @@ def features(data: DataSet) -> Features:
     return _features(*data.key())
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _n_rows(*data_key: str) -> int:
+    return len(_features(*data_key).table)
+
+
+def n_rows(data: DataSet) -> int:
+    """Rows of the data set's feature table (cached apart: no table copy on every page)."""
+    return _n_rows(*data.key())
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def manifest_cell_lines(tracks: str, stamp: str) -> tuple[list[str], list[str]]:
     """Cell lines of a tracks manifest, and its warnings."""

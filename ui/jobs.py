@@ -62,16 +62,39 @@ class Job:
     options: dict[str, Any]
     out: Path
     status: str = "queued"  # queued, running, done, stopped, failed
-    epochs: dict[str, list[dict]] = field(default_factory=dict)  # stage -> epoch records
+    epochs: dict[str, list[dict]] = field(default_factory=dict)  # curve name -> epoch records
     last: dict | None = None  # the latest progress event
+    fits: int = 0  # stage runs started (a CV fold, a teacher, a student, the final fit)
+    curve: str = ""  # the curve name of the current stage run
     error: str | None = None
     card: dict | None = None
     notes: list[str] = field(default_factory=list)
     started: float | None = None
     finished: float | None = None
 
+    def record(self, event: dict[str, Any]) -> None:
+        """Take one progress event of ``train``: a new stage run starts when the stage changes
+        or its epoch count restarts (noisy-student's ``teacher``/``studentK`` stages repeat in
+        every CV fold); its epochs form one curve, named after the stage (``teacher (3)`` when
+        the name was seen before)."""
+        stage, epoch = event["stage"], event.get("epoch", event.get("done", 0))
+        last = self.last or {}
+        if stage != last.get("stage") or epoch < last.get("epoch", last.get("done", 0)):
+            self.fits += 1
+            self.curve = stage if stage not in self.epochs else f"{stage} ({self.fits})"
+        self.last = dict(event)
+        if event.get("event") == "epoch":
+            self.epochs.setdefault(self.curve, []).append(dict(event))
+
+    def expected_fits(self) -> int:
+        """Stage runs the options make: CV folds + the final fit, times teacher + students."""
+        fits = int(self.options.get("folds", 5)) + 1 if self.options.get("split") == "cv" else 1
+        if self.options.get("method") == "noisy-student":
+            fits *= int(self.options.get("iterations", 1)) + 1
+        return fits
+
     def fraction(self) -> float:
-        """How far the job is, 0..1, from its latest event (folds and students count)."""
+        """How far the job is, 0..1, from its latest event and the stage runs started."""
         if self.status in ("done", "stopped"):
             return 1.0
         ev = self.last
@@ -81,8 +104,7 @@ class Job:
             within = (ev["epoch"] - 1 + ev["batch"] / max(ev["n_batches"], 1)) / ev["total"]
         else:
             within = ev["done"] / ev["total"]
-        index, fits = _stage_index(ev["stage"], self.options)
-        return min(1.0, (index + within) / fits)
+        return min(1.0, (self.fits - 1 + within) / self.expected_fits())
 
     def describe(self) -> str:
         """``ssl: fold 2/5 · epoch 3/10 · batch 12/35``."""
@@ -93,21 +115,6 @@ class Job:
         if ev.get("event") == "batch":
             parts.append(f"batch {ev['batch']}/{ev['n_batches']}")
         return f"{self.name}: " + " · ".join(parts)
-
-
-def _stage_index(stage: str, options: dict[str, Any]) -> tuple[int, int]:
-    """(index of this fit, number of fits) of a run: CV folds + final, teacher + students."""
-    if options.get("split") == "cv":
-        folds = int(options.get("folds", 5))
-        if stage.startswith("fold "):
-            return int(stage.split()[1].split("/")[0]) - 1, folds + 1
-        return folds, folds + 1
-    if options.get("method") == "noisy-student":
-        iterations = int(options.get("iterations", 1))
-        if stage.startswith("student"):
-            return int(stage.removeprefix("student") or 1), iterations + 1
-        return 0, iterations + 1
-    return 0, 1
 
 
 class TrainingRun:
@@ -147,9 +154,7 @@ class TrainingRun:
 
     def _event(self, job: Job, event: dict[str, Any]) -> None:
         with self._lock:
-            job.last = dict(event)
-            if event.get("event") == "epoch":
-                job.epochs.setdefault(event["stage"], []).append(dict(event))
+            job.record(event)
 
     def _finish(self, job: Job, **fields: Any) -> None:
         with self._lock:

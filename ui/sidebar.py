@@ -16,7 +16,7 @@ def show() -> None:
     with st.sidebar:
         st.caption("Data set")
         try:
-            n = len(cached.features(data).table)
+            n = cached.n_rows(data)
             st.markdown(f"**{data.name}** · {data.cell_line} · {n:,} rows")
         except NcvError as exc:
             st.markdown(f"**{data.name}** · {data.cell_line}")
