@@ -4,8 +4,10 @@
 a user's path through every page: Data -> Train (live, then finished) -> Evaluate (with the
 cross-cell-line matrix) -> Mutagenesis -> Variant lookup -> Filter motifs (training a DeepBind
 there) -> Models. On every page: no exception element, no traceback text, no error message; and
-a screenshot, saved as ``assets/screenshots/<page>.png`` (the README shows them). Skipped when
-chromium is not installed (``.ci/run`` installs it with apt-get).
+a screenshot of it. ``NCV_SCREENSHOTS=1 pytest tests/test_browser.py`` writes them into
+``assets/screenshots/<page>.png`` (committed; the README shows them); otherwise they go to the
+test's temporary folder, so a test run leaves the working tree as it was. Skipped when chromium
+is not installed (``.ci/run`` installs it with apt-get).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[1]
-SHOTS = ROOT / "assets" / "screenshots"
+ASSETS = ROOT / "assets" / "screenshots"
 CHROMIUM = shutil.which("chromium")
 ARGS = [
     "--headless",
@@ -36,6 +38,7 @@ ARGS = [
     "--no-first-run",
 ]
 WIDTH = 1400
+PAGES = ("data", "train", "evaluate", "mutagenesis", "lookup", "motifs", "models")
 
 
 def _free_port() -> int:
@@ -79,7 +82,8 @@ def server(tmp_path_factory):
             assert proc.poll() is None, log.read_text()
             assert time.monotonic() < end, "streamlit did not start:\n" + log.read_text()
             time.sleep(0.3)
-        yield url, log
+        shots = ASSETS if os.environ.get("NCV_SCREENSHOTS") == "1" else tmp / "screenshots"
+        yield url, log, shots
     finally:
         proc.terminate()
         try:
@@ -98,7 +102,7 @@ def _idle(page, timeout: float = 120_000) -> None:
     page.wait_for_timeout(1200)
 
 
-def _check(page, name: str) -> None:
+def _check(page, name: str, shots: Path) -> None:
     """No exception, traceback or error on the page; then its screenshot, full height."""
     assert page.locator('[data-testid="stException"]').count() == 0, name
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0, name
@@ -106,8 +110,8 @@ def _check(page, name: str) -> None:
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": WIDTH, "height": min(max(900, height), 4000)})
     page.wait_for_timeout(1000)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"{name}.png"))
     page.set_viewport_size({"width": WIDTH, "height": 1000})
 
 
@@ -120,7 +124,7 @@ def _visit(page, title: str) -> None:
 def test_every_page_in_chromium(server) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    url, log = server
+    url, log, shots = server
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -129,7 +133,7 @@ def test_every_page_in_chromium(server) -> None:
             page.wait_for_selector("h1:has-text('Data')", timeout=90_000)
             _idle(page)
             assert "4,428" in page.inner_text("body")
-            _check(page, "data")
+            _check(page, "data", shots)
 
             _visit(page, "Train")
             epochs = page.get_by_role("spinbutton", name="Epochs")
@@ -141,30 +145,31 @@ def test_every_page_in_chromium(server) -> None:
             page.wait_for_selector("text=saved as", timeout=180_000)
             _idle(page)
             expect(page.locator(".js-plotly-plot")).to_have_count(2)
-            _check(page, "train")
+            _check(page, "train", shots)
 
             _visit(page, "Evaluate")
             page.get_by_role("button", name="Train per cell line and evaluate").click()
             page.wait_for_selector("text=Cross-cell-line AUROC", timeout=180_000)
             _idle(page)
-            _check(page, "evaluate")
+            _check(page, "evaluate", shots)
 
             for title, name in (("Mutagenesis", "mutagenesis"), ("Variant lookup", "lookup")):
                 _visit(page, title)
                 expect(page.locator(".js-plotly-plot")).to_have_count(3)
-                _check(page, name)
+                _check(page, name, shots)
 
             _visit(page, "Filter motifs")
             page.get_by_role("button", name="Train a DeepBind").click()
             page.wait_for_selector("text=most influential first", timeout=240_000)
             _idle(page, 240_000)
             expect(page.locator(".js-plotly-plot")).to_have_count(9)  # 8 logos, the influence
-            _check(page, "motifs")
+            _check(page, "motifs", shots)
 
             _visit(page, "Models")
             assert "GM12878-deepbind" in page.inner_text("body")  # the active model
-            _check(page, "models")
+            _check(page, "models", shots)
         finally:
             browser.close()
+    assert sorted(p.stem for p in shots.glob("*.png")) == sorted(PAGES)
     text = log.read_text()
     assert "Traceback" not in text and "Uncaught app exception" not in text, text
