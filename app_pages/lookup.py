@@ -8,10 +8,8 @@ import streamlit as st
 from ncv_core.errors import NcvError
 from ncv_core.genome import window_bounds
 from ncv_core.interpret.ism import ism_table
-from ncv_core.loci import rejections_frame, summarize
-from ncv_core.score import iter_scores
-from ncv_core.score_io import score_names, write_annotated_vcf
-from ui import cached, notes, plots, render, seqplots, state
+from ui import cached, plots, render, seqplots, state
+from ui.batch import score_file
 
 st.title("Variant lookup")
 path = render.require_model("Variant lookup")
@@ -35,64 +33,34 @@ with batch:
         "Score the file", type="primary", icon=":material/play_arrow:"
     ):
         src = state.save_upload(upload.name, upload.getvalue())
-        with st.status("Scoring...") as status, notes.collect() as found:
-            chunks = list(
-                iter_scores(
-                    loaded,
-                    src,
-                    data.genome,
-                    data.tracks,
-                    data.cell_line,
-                    progress=lambda ev: status.update(label=f"Scoring: {ev['done']:,} rows read"),
-                )
+        with st.status("Scoring...") as status:
+            st.session_state["ncv_batch"] = score_file(
+                loaded,
+                path.name,
+                src,
+                data,
+                lambda ev: status.update(label=f"Scoring: {ev['done']:,} rows read"),
             )
             status.update(label="Scored", state="complete")
-        rejected = [r for c in chunks for r in c.rejected]
-        scores = pd.concat(
-            [c.scores for c in chunks if len(c.scores)] or [pd.DataFrame()], ignore_index=True
-        )
-        vcf = None
-        if upload.name.lower().endswith((".vcf", ".vcf.gz")) and len(scores):
-            out = src.with_name(f"scored-{path.name}.vcf.gz")
-            write_annotated_vcf(
-                src,
-                chunks,
-                out,
-                names=score_names(loaded.label_columns),
-                model_name=loaded.card["architecture"]["name"],
-            )
-            vcf = out.read_bytes()
-        st.session_state["ncv_batch"] = {
-            "name": upload.name,
-            "model": path.name,
-            "notes": found,
-            "scores": scores,
-            "rejected": rejections_frame(rejected),
-            "summary": summarize(len(scores), rejected),
-            "vcf": vcf,
-        }
     result = st.session_state.get("ncv_batch")
     if result:
-        render.show_notes(result["notes"])
-        st.caption(
-            f"{result['name']} under {result['model']}: "
-            + result["summary"].replace("kept", "scored", 1)
-        )
-        if len(result["scores"]):
-            render.chart(plots.score_scatter(result["scores"]), "batch-scores")
-            render.table(result["scores"], f"scores-{result['name']}", height=300)
-        if result["vcf"]:
+        render.show_notes(result.notes)
+        st.caption(f"{result.name} under {result.model}: {result.summary}")
+        if len(result.scores):
+            render.chart(plots.score_scatter(result.scores), "batch-scores")
+            render.table(result.scores, f"scores-{result.name}", height=300)
+        if result.vcf:
             st.download_button(
                 "Download the annotated VCF (NCV_* INFO fields, bgzip)",
-                result["vcf"],
-                f"scored-{result['name'].removesuffix('.gz')}.gz",
+                result.vcf,
+                f"scored-{result.name.removesuffix('.gz')}.gz",
                 "application/gzip",
                 on_click="ignore",
                 icon=":material/download:",
             )
-        if len(result["rejected"]):
+        if len(result.rejected):
             st.caption("Rows that could not be scored:")
-            render.table(result["rejected"], f"not-scored-{result['name']}")
+            render.table(result.rejected, f"not-scored-{result.name}")
 
 with single:
     how = st.radio("Variant", ["type it", "pick it from the table"], horizontal=True)

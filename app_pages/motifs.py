@@ -88,7 +88,7 @@ for k, row in enumerate(summary.head(n_logos).itertuples()):
         )
         pwm = pd.DataFrame(fm.pwms[row.filter], columns=list(BASES)).rename_axis("pos")
         render.chart(logo, f"filter-{row.filter}-{path.name}", pwm.reset_index())
-render.table(summary, f"filters-{path.name}", height=300)
+render.table(summary, f"filters-{path.name}", tsv=True, height=300)
 if not everything and st.button(f"Match all {len(fm.pwms)} filters to JASPAR"):
     st.session_state["ncv_match_all"] = (str(path), distance)
     st.rerun()

@@ -258,6 +258,7 @@ def test_motifs_page_explains_ssl_dnn_then_trains_and_reads_a_deepbind(models) -
     assert n_charts(at) == 5
     labels = [b.proto.label for b in at.download_button]
     assert "Download the filters' PWMs (MEME)" in labels
+    assert "Download filters-GM12878-deepbind.tsv" in labels
 
 
 def test_mutagenesis_page_ism_logos_attributions_and_pasted_sequence(models) -> None:

@@ -13,15 +13,16 @@ from ui import state
 from ui.plots import CONFIG
 
 
-def csv_button(df: pd.DataFrame, name: str, label: str | None = None) -> None:
-    """A download button for ``df`` as ``name.csv`` (built only when clicked)."""
+def csv_button(df: pd.DataFrame, name: str, label: str | None = None, *, tsv: bool = False) -> None:
+    """A download button for ``df`` as ``name.csv`` (``name.tsv``), built only when clicked."""
+    ext = "tsv" if tsv else "csv"
     st.download_button(
-        label or f"Download {name}.csv",
-        data=lambda: df.to_csv(index=False),
-        file_name=f"{name}.csv",
-        mime="text/csv",
+        label or f"Download {name}.{ext}",
+        data=lambda: df.to_csv(index=False, sep="\t" if tsv else ","),
+        file_name=f"{name}.{ext}",
+        mime="text/tab-separated-values" if tsv else "text/csv",
         on_click="ignore",
-        key=f"csv-{name}",
+        key=f"{ext}-{name}",
         icon=":material/download:",
     )
 
@@ -40,10 +41,10 @@ def chart(fig: go.Figure, name: str, data: pd.DataFrame | None = None) -> None:
         csv_button(data, name)
 
 
-def table(df: pd.DataFrame, name: str, **kwargs) -> None:
-    """A dataframe and its CSV download."""
+def table(df: pd.DataFrame, name: str, *, tsv: bool = False, **kwargs) -> None:
+    """A dataframe and its CSV (or TSV) download."""
     st.dataframe(df, hide_index=True, **kwargs)
-    csv_button(df, name)
+    csv_button(df, name, tsv=tsv)
 
 
 def image(png: bytes, name: str, caption: str | None = None) -> None:
