@@ -1,17 +1,50 @@
 """ncv-explorer: which of my non-coding variants matter, and why?
 
 Start with ``streamlit run app.py``: it opens on the built-in demo data set (built on first start,
-a few seconds). Every page is a thin layer over ``ncv_core``.
+a few seconds). Every page is a thin layer over ``ncv_core``; bad input (an ``NcvError``) is
+shown as a message, never a traceback.
 """
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
+import torch
+
+from ncv_core.errors import NcvError
+from ui import jobs, notes, sidebar
 
 st.set_page_config(page_title="ncv-explorer", page_icon=":dna:", layout="wide")
+notes.install()
+# One intra-op torch thread per script run and per training thread: sessions and trainings run
+# side by side on the cores instead of fighting over them (a 3-epoch ssl_dnn run on the demo took
+# 1.5 s of CPU with one thread, 14.8 s with torch's default two on a busy 2-core machine).
+torch.set_num_threads(int(os.environ.get("NCV_TORCH_THREADS", "1")))
 
-PAGES = [
-    st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
-]
+# Every page is listed here. The folder is not called ``pages/``: Streamlit treats a ``pages/``
+# folder as the old auto-discovered multipage layout until ``st.navigation`` first runs (and
+# AppTest on every run), executing a page without this script around it.
+PAGES = {
+    "Data": [
+        st.Page("app_pages/data.py", title="Data", icon=":material/table_view:", default=True),
+    ],
+    "Models": [
+        st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("app_pages/models.py", title="Models", icon=":material/inventory_2:"),
+        st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/query_stats:"),
+    ],
+    "Interpret": [
+        st.Page("app_pages/motifs.py", title="Filter motifs", icon=":material/texture:"),
+        st.Page("app_pages/mutagenesis.py", title="Mutagenesis", icon=":material/grid_on:"),
+        st.Page("app_pages/lookup.py", title="Variant lookup", icon=":material/search:"),
+    ],
+}
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+jobs.adopt_finished()
+sidebar.show()
+try:
+    page.run()
+except NcvError as exc:
+    st.error(str(exc), icon=":material/error:")

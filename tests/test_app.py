@@ -1,20 +1,38 @@
-"""The Streamlit app, driven headless with streamlit.testing's AppTest on the demo data."""
+"""The Streamlit app, driven headless with streamlit.testing's AppTest on the demo data.
+
+Every page is opened and its main widgets driven: a real (short) training in background threads
+with its live curves and stop, model upload (zip, files, corrupt ones), evaluation with CV and the
+cross-cell-line matrix, filter motifs, mutagenesis. Models for the interpretation pages are
+trained once per module (a few epochs) by the core, as a user's Train page run would.
+"""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from ncv_core.demo import ensure_demo
+from ncv_core.features import build_features
+from ncv_core.modelio import CARD, WEIGHTS, save_model
+from ncv_core.training import train
+from ui.jobs import one_torch_thread
+from ui.modelfiles import zip_model
+
 ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 120
 
 
 @pytest.fixture(autouse=True)
-def _clear_caches(tmp_path_factory, monkeypatch):
-    """Fresh Streamlit caches per test (streamlit issue 9139) and one demo for the whole run."""
+def _app_env(tmp_path_factory, tmp_path, monkeypatch):
+    """Fresh Streamlit caches per test (streamlit issue 9139), one demo for the whole run, and
+    the sessions' private folders under this test's tmp_path."""
     monkeypatch.setenv("NCV_DEMO_DIR", str(tmp_path_factory.getbasetemp() / "app-demo"))
+    monkeypatch.setenv("NCV_SESSION_DIR", str(tmp_path / "sessions"))
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
@@ -22,11 +40,296 @@ def _clear_caches(tmp_path_factory, monkeypatch):
     st.cache_resource.clear()
 
 
+@pytest.fixture(scope="module")
+def models(tmp_path_factory) -> dict[str, Path]:
+    """An ssl_dnn (ssl) and a deepbind (supervised, Adam) on the demo's GM12878, 3 epochs."""
+    base = tmp_path_factory.getbasetemp()
+    demo = ensure_demo(base / "app-demo")
+    cache = tmp_path_factory.mktemp("models-cache")
+    feats = build_features(
+        demo.loci["GM12878"], demo.genome, demo.tracks, "GM12878", cache_dir=cache
+    )
+    out = tmp_path_factory.mktemp("models")
+    runs = {
+        "ssl": {"method": "ssl"},
+        "deepbind": {"method": "supervised", "model": "deepbind", "optimizer": "adam", "lr": 1e-3},
+    }
+    with one_torch_thread():
+        return {
+            name: save_model(train(feats.table, meta=feats.meta, epochs=3, **opts), out / name)
+            for name, opts in runs.items()
+        }
+
+
+def app(model: Path | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    if model is not None:
+        at.session_state["ncv_model"] = str(model)
+    return at.run()
+
+
+def page(at: AppTest, name: str) -> AppTest:
+    at.switch_page(f"app_pages/{name}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def button(at: AppTest, label: str):
+    found = [b for b in at.button if b.label.startswith(label)]
+    assert found, f"no button {label!r} among {[b.label for b in at.button]}"
+    return found[0]
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    return "\n".join(parts)
+
+
+def n_charts(at: AppTest) -> int:
+    return len(at.get("plotly_chart"))
+
+
 def test_data_page_opens_on_the_demo() -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at = app()
     assert not at.exception
     assert at.title[0].value == "Data"
-    assert "kept 4,428, rejected 0" in at.caption[0].value
+    assert metrics(at) == {
+        "Kept loci": "4,428",
+        "Rejected": "0",
+        "Functional (1)": "683",
+        "Not functional (0)": "2,745",
+        "Unlabelled": "1,000",
+    }
+    assert "demo GM12878: kept 4,428, rejected 0" in texts(at)
+    assert "4,428 rows" in at.sidebar.markdown[0].value
+    assert len(at.dataframe[-1].value) == 4428
+    assert {"features-GM12878.csv"} <= {b.proto.label.split()[-1] for b in at.download_button}
     at.selectbox[0].select("K562").run()
     assert not at.exception
-    assert "kept 2,696" in at.caption[0].value
+    assert metrics(at)["Kept loci"] == "2,696"
+    assert "demo K562" in at.sidebar.markdown[0].value
+
+
+def test_data_page_uploaded_loci_with_rejections_and_bad_paths() -> None:
+    at = app()
+    at.radio[0].set_value("My files").run()
+    assert "Upload a loci file" in at.info[0].value
+    loci = b"chrom\tpos\tlabel\tcadd\nchr1\t5000\t1\t0.5\nchr1\t6000\t0\t0.1\nchrZ\t10\t1\t0.3\n"
+    at.file_uploader[0].upload("mine.tsv", loci, "text/tab-separated-values").run()
+    assert at.selectbox[0].options == ["GM12878", "HepG2", "K562"]
+    button(at, "Build features").click().run()
+    assert not at.exception
+    assert metrics(at)["Kept loci"] == "2" and metrics(at)["Rejected"] == "1"
+    reasons = at.dataframe[0].value
+    assert reasons.to_dict("records") == [{"category": "unknown contig", "loci": 1}]
+    assert at.session_state["ncv_data"].name == "mine.tsv GM12878"
+    at.text_input[1].set_value("/nonexistent/tracks.tsv").run()
+    assert not at.exception
+    assert "tracks manifest not found" in at.error[0].value
+
+
+def _wait(at: AppTest, limit: float = 90.0) -> None:
+    run = at.session_state["ncv_run"]
+    end = time.monotonic() + limit
+    while run.running and time.monotonic() < end:
+        time.sleep(0.3)
+        at.run()
+    assert not run.running, "training did not finish"
+    at.run()
+    assert not at.exception
+
+
+def test_train_page_trains_ssl_and_supervised_side_by_side() -> None:
+    at = page(app(), "train")
+    assert at.multiselect[0].value == ["ssl", "supervised"]
+    at.number_input[0].set_value(3)
+    button(at, "Train").click().run()
+    assert not at.exception
+    progress = [p.proto.text for p in at.get("progress")]
+    assert len(progress) == 2 and progress[0].startswith("ssl")
+    _wait(at)
+    body = texts(at)
+    assert "**ssl** (done, 3 epochs): val AUROC 0." in body
+    assert "**supervised** (done, 3 epochs): val AUROC 0." in body
+    assert n_charts(at) == 2  # validation AUROC, pseudo-labelling (alpha, promoted, accuracy)
+    active = Path(at.session_state["ncv_model"])
+    assert active.name == "GM12878-ssl_dnn-ssl" and (active / WEIGHTS).exists()
+    assert "**GM12878-ssl_dnn-ssl** · ssl_dnn · ssl ·" in at.sidebar.markdown[-1].value
+    button(at, "Use this model").click().run()
+    assert Path(at.session_state["ncv_model"]).name == "GM12878-ssl_dnn-supervised"
+    page(at, "models")
+    assert set(at.dataframe[0].value["model"]) == {
+        "GM12878-ssl_dnn-ssl",
+        "GM12878-ssl_dnn-supervised",
+    }
+
+
+def test_train_page_stop() -> None:
+    at = page(app(), "train")
+    at.multiselect[0].set_value(["supervised"])
+    at.number_input[0].set_value(300)
+    button(at, "Train").click().run()
+    button(at, "Stop").click().run()
+    assert not at.exception
+    _wait(at)
+    run = at.session_state["ncv_run"]
+    job = run.snapshot()[0]
+    assert job.status == "stopped" and job.card["training"]["termination"] == "stopped"
+    assert len(job.card["history"]) < 300
+    assert "**supervised** (stopped," in texts(at)
+
+
+def test_models_page_upload_zip_files_and_corrupt(models) -> None:
+    at = page(app(), "models")
+    assert "No models in this session yet" in at.info[0].value
+    at.file_uploader[0].upload("gm-ssl.zip", zip_model(models["ssl"]), "application/zip").run()
+    button(at, "Add the uploaded model").click().run()
+    assert not at.exception and not at.error
+    assert Path(at.session_state["ncv_model"]).name == "gm-ssl"
+    assert at.dataframe[0].value["model"].tolist() == ["gm-ssl"]
+    assert at.metric[0].label == "val auroc" and at.metric[0].value.startswith("0.")
+
+    uploader = at.file_uploader[0].clear()
+    uploader.upload(CARD, (models["deepbind"] / CARD).read_bytes(), "application/json")
+    uploader.upload(WEIGHTS, (models["ssl"] / WEIGHTS).read_bytes(), "application/octet-stream")
+    at.run()
+    button(at, "Add the uploaded model").click().run()
+    assert not at.exception
+    assert "weights do not match the 'deepbind' network" in at.error[0].value
+    uploader = at.file_uploader[0].clear()
+    uploader.upload(CARD, (models["ssl"] / CARD).read_bytes(), "application/json")
+    uploader.upload(WEIGHTS, b"not safetensors", "application/octet-stream")
+    at.run()
+    button(at, "Add the uploaded model").click().run()
+    assert "corrupt or truncated safetensors file" in at.error[0].value
+    uploader = at.file_uploader[0].clear().upload("x.zip", b"PK nonsense", "application/zip")
+    at.run()
+    button(at, "Add the uploaded model").click().run()
+    assert "not a readable zip file" in at.error[0].value
+    assert at.dataframe[0].value["model"].tolist() == ["gm-ssl"]  # nothing half-installed
+
+
+def test_pages_without_a_model_say_so() -> None:
+    at = app()
+    for name in ("evaluate", "motifs", "mutagenesis"):
+        page(at, name)
+        assert "needs a model" in at.info[0].value
+
+
+def test_evaluate_page_curves_cv_and_cross_cell_line(models) -> None:
+    at = page(app(models["ssl"]), "evaluate")
+    table = at.dataframe[0].value
+    assert table["scorer"].tolist() == ["model", "cadd_like", "deepsea_like"]
+    assert 0.5 < table["auroc"].iloc[0] <= 1.0
+    assert "its validation rows" in texts(at)
+    assert n_charts(at) == 2
+    at.number_input[0].set_value(2)
+    button(at, "Run cross-validation").click().run()
+    assert not at.exception
+    assert Path(at.session_state["ncv_model"]).name.endswith("-cv")
+    assert n_charts(at) == 3  # ROC, PR, CV with error bars
+    assert any("csv-cv-" in b.key for b in at.download_button if b.key)
+    button(at, "Train per cell line").click().run()
+    assert not at.exception
+    assert n_charts(at) == 4
+    assert any("csv-cross-cell-line" in b.key for b in at.download_button if b.key)
+
+
+def test_motifs_page_explains_ssl_dnn_then_trains_and_reads_a_deepbind(models) -> None:
+    at = page(app(models["ssl"]), "motifs")
+    assert "no first-layer filters over A, C, G, T" in at.warning[0].value
+    assert "Conv2d" in at.warning[0].value
+    button(at, "Train a DeepBind on demo GM12878").click().run()
+    assert not at.exception and not at.warning
+    assert Path(at.session_state["ncv_model"]).name == "GM12878-deepbind"
+    assert n_charts(at) == 9  # the eight most influential filters' logos, the influence heatmap
+    filters = at.dataframe[0].value
+    assert len(filters) == 128
+    assert {"jaspar_target_name", "jaspar_q_value", "cluster", "consensus"} <= set(filters.columns)
+    assert filters["jaspar_q_value"].notna().sum() == 8  # matched: the filters shown as logos
+    assert filters["jaspar_q_value"].head(8).between(0, 1).all()
+    influence = filters["mean_delta_prob"].abs().to_numpy()
+    assert (np.diff(influence) <= 0).all()  # most influential first
+    at.slider[1].set_value(4).run()
+    assert n_charts(at) == 5
+    labels = [b.proto.label for b in at.download_button]
+    assert "Download the filters' PWMs (MEME)" in labels
+    assert "Download filters-GM12878-deepbind.tsv" in labels
+
+
+def test_mutagenesis_page_ism_logos_attributions_and_pasted_sequence(models) -> None:
+    at = page(app(models["ssl"]), "mutagenesis")
+    assert not at.error
+    assert "GM12878_00001" in at.selectbox[0].value
+    assert "held fixed" in texts(at)
+    assert n_charts(at) == 3  # ISM heatmap, importance logo, attribution logo
+    at.selectbox[1].select("saliency").run()
+    assert not at.exception and n_charts(at) == 3
+    at.radio[0].set_value("a pasted sequence").run()
+    assert not at.exception and not at.error
+    at.text_area[0].set_value("ACGT" * 10).run()
+    assert "must be 150 letters" in at.error[0].value
+    at.text_area[0].set_value("ACGTX" * 30).run()
+    assert "other characters" in at.error[0].value
+    at.text_area[0].set_value("acgt " * 37 + "AC").run()
+    assert not at.error and n_charts(at) == 3
+
+
+def test_sessions_do_not_share_models(models) -> None:
+    first, second = app(), app()
+    page(first, "models").file_uploader[0].upload(
+        "mine.zip", zip_model(models["ssl"]), "application/zip"
+    )
+    first.run()
+    button(first, "Add the uploaded model").click().run()
+    assert first.dataframe[0].value["model"].tolist() == ["mine"]
+    page(second, "models")
+    assert "No models in this session yet" in second.info[0].value
+    assert "ncv_model" not in second.session_state or second.session_state["ncv_model"] is None
+    a = Path(first.session_state["ncv_workspace"].name)
+    b = Path(second.session_state["ncv_workspace"].name)
+    assert a != b and (a / "models" / "mine").is_dir() and not (b / "models" / "mine").exists()
+
+
+VCF = (
+    b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    b"chr1\t19899\tv1\tA\tC\t.\t.\t.\nchr1\t19958\tv2\tC\tG,T\t.\t.\t.\n"
+    b"chr9\t5\tv3\tA\tG\t.\t.\t.\n"
+)
+
+
+def test_lookup_page_typed_picked_and_a_vcf_in_batch(models) -> None:
+    at = page(app(models["ssl"]), "lookup")
+    assert at.text_input[0].value == "chr1:19899 A>C"  # the first functional locus
+    typed = metrics(at)
+    assert list(typed) == ["p_ref", "p_alt", "diff", "logit_diff", "log2fc"]
+    assert 0 <= float(typed["p_ref"]) <= 1 and 0 <= float(typed["p_alt"]) <= 1
+    assert n_charts(at) == 3  # ref vs alt bars, the 11 tracks, ISM of the window
+    assert "A&gt;C" in at.get("html")[0].proto.body  # the variant highlighted in its window
+
+    at.radio[0].set_value("pick it from the table").run()
+    assert at.selectbox[0].value == "GM12878_00001"
+    assert metrics(at) == typed  # the table's row and the typed variant score the same
+
+    at.radio[0].set_value("type it").run()
+    at.text_input[0].set_value("chr1:19899 G>C").run()
+    assert "REF is G but the genome has A" in at.error[0].value
+    at.text_input[0].set_value("chr1:19899").run()
+    assert not at.error and "No ALT allele" in at.info[0].value and n_charts(at) == 2
+    at.text_input[0].set_value("not a variant").run()
+    assert not at.exception and "cannot read 'not a variant' as a variant" in at.error[0].value
+
+    at.file_uploader[0].upload("mine.vcf", VCF, "text/plain").run()
+    button(at, "Score the file").click().run()
+    assert not at.exception
+    assert "mine.vcf under ssl: scored 3, rejected 1: 1 unknown contig" in texts(at)
+    scores = at.dataframe[0].value
+    assert scores["id"].tolist() == ["v1", "v2:G", "v2:T"]
+    assert {"p_ref", "p_alt", "diff", "logit_diff", "log2fc"} <= set(scores.columns)
+    assert scores["p_alt"].iloc[0] == pytest.approx(float(typed["p_alt"]), abs=1e-4)
+    labels = [b.proto.label for b in at.download_button]
+    assert "Download the annotated VCF (NCV_* INFO fields, bgzip)" in labels

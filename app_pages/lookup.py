@@ -1,0 +1,137 @@
+"""Variant lookup: one variant's ref/alt score, its window, tracks and ISM; a VCF in batch."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ncv_core.errors import NcvError
+from ncv_core.genome import window_bounds
+from ncv_core.interpret.ism import ism_table
+from ui import cached, plots, render, seqplots, state
+from ui.batch import score_file
+
+st.title("Variant lookup")
+path = render.require_model("Variant lookup")
+data = state.dataset()
+loaded = cached.model(path)
+table = cached.features(data).table
+st.caption(
+    f"Scored by **{path.name}** with the genome and the {data.cell_line} tracks of "
+    f"**{data.name}**: the tabular features are the locus's (the same for both alleles), "
+    "the composition features are recomputed for the alternative window."
+)
+
+single, batch = st.tabs(["One variant", "A file of variants (batch)"])
+with batch:
+    upload = st.file_uploader(
+        "Variants: VCF (or BED/CSV/TSV with ref and alt)",
+        type=["vcf", "gz", "bed", "csv", "tsv", "txt"],
+        key="batch",
+    )
+    if upload is not None and st.button(
+        "Score the file", type="primary", icon=":material/play_arrow:"
+    ):
+        src = state.save_upload(upload.name, upload.getvalue())
+        with st.status("Scoring...") as status:
+            st.session_state["ncv_batch"] = score_file(
+                loaded,
+                path.name,
+                src,
+                data,
+                lambda ev: status.update(label=f"Scoring: {ev['done']:,} rows read"),
+            )
+            status.update(label="Scored", state="complete")
+    result = st.session_state.get("ncv_batch")
+    if result:
+        render.show_notes(result.notes)
+        st.caption(f"{result.name} under {result.model}: {result.summary}")
+        if len(result.scores):
+            render.chart(plots.score_scatter(result.scores), "batch-scores")
+            render.table(result.scores, f"scores-{result.name}", height=300)
+        if result.vcf:
+            st.download_button(
+                "Download the annotated VCF (NCV_* INFO fields, bgzip)",
+                result.vcf,
+                f"scored-{result.name.removesuffix('.gz')}.gz",
+                "application/gzip",
+                on_click="ignore",
+                icon=":material/download:",
+            )
+        if len(result.rejected):
+            st.caption("Rows that could not be scored:")
+            render.table(result.rejected, f"not-scored-{result.name}")
+
+with single:
+    how = st.radio("Variant", ["type it", "pick it from the table"], horizontal=True)
+    if how == "type it":
+        first = table.loc[table["label"].eq(1).fillna(False)].head(1)
+        first = first if len(first) else table.head(1)
+        chrom, pos, ref, alt = first[["chrom", "pos", "ref", "alt"]].iloc[0]
+        example = f"{chrom}:{pos} {ref}>{alt}" if alt else f"{chrom}:{pos}"
+        text = st.text_input("chr:pos ref>alt (also 1-12345-A-G, chr1:12,345:A:G)", example)
+        try:
+            found = cached.lookup(path, data, text)
+        except NcvError as exc:  # here, not app-wide: the batch tab still shows
+            st.error(str(exc), icon=":material/error:")
+            found = None
+        row = found.row if found else pd.DataFrame()
+        scores = found.scores if found else pd.DataFrame()
+        if found:
+            render.show_notes(found.notes)
+            for r in found.rejected.query("category != 'no alt'").itertuples():
+                st.error(f"{text}: {r.reason}", icon=":material/error:")
+    else:
+        ids = table["id"].astype(str).tolist()
+        row = table.iloc[[ids.index(st.selectbox("Locus", ids))]]
+        scores = cached.score_rows(path, row) if row["alt"].iloc[0] else pd.DataFrame()
+with single:  # last: it stops the script when there is nothing to show
+    if row.empty:
+        st.stop()
+    locus = row.iloc[0]
+    if len(scores):
+        s = scores.iloc[0]
+        cols = st.columns(5)
+        for col, key in zip(cols, ("p_ref", "p_alt", "diff", "logit_diff", "log2fc"), strict=True):
+            col.metric(key, f"{s[key]:+.4f}" if key not in ("p_ref", "p_alt") else f"{s[key]:.4f}")
+        c1, c2 = st.columns([1, 2])
+        with c1:
+            render.chart(plots.allele_bars(scores), f"alleles-{locus['id']}", scores)
+    else:
+        c1, c2 = st.columns([1, 2])
+        c1.info("No ALT allele: nothing to score; the window, tracks and ISM are below.")
+    window = len(locus["seq"])
+    mid = window // 2
+    with c2:
+        st.markdown(
+            f"**{locus['id']}** · {locus['chrom']}:{locus['pos']:,} · label "
+            f"{'none' if pd.isna(locus['label']) else locus['label']} · the {window}-bp "
+            "window, the variant highlighted:"
+        )
+        seq = locus["seq"]
+        change = f"{seq[mid]}&gt;{locus['alt']}" if locus["alt"] else seq[mid]
+        st.html(
+            f"<div style='font-family:monospace;word-break:break-all;font-size:0.9rem'>"
+            f"{seq[:mid]}<mark style='background:#d62839;color:white'>{change}</mark>"
+            f"{seq[mid + 1 :]}</div>"
+        )
+    flank = st.slider("Tracks: bases on each side of the variant", 100, 5000, 1000, step=100)
+    start, end = window_bounds(int(locus["pos"]), 2 * flank + 1)
+    lo, sig = cached.signals(data, locus["chrom"], start, end)
+    fig = seqplots.tracks_figure(
+        sig,
+        lo,
+        variant=int(locus["pos"]),
+        chrom=locus["chrom"],
+        window=window_bounds(int(locus["pos"]), window),
+    )
+    render.chart(fig, f"tracks-{locus['id']}", seqplots.tracks_frame(sig, lo))
+    if loaded.model.uses_seq:
+        ism = cached.ism(path, data, row)
+        fig = seqplots.ism_heatmap(
+            ism.delta_logit[0, 0],
+            ism.ref_index[0],
+            center=mid,
+            title="In-silico mutagenesis of the window (the variant dotted)",
+        )
+        render.chart(fig, f"lookup-ism-{locus['id']}", ism_table(ism))

@@ -1,0 +1,121 @@
+"""Filter motifs: first-layer filters as logos, their best JASPAR matches, clustered influence."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ncv_core.constants import BASES
+from ncv_core.errors import NcvError
+from ncv_core.interpret.motifs import Motif, format_meme
+from ncv_core.modelio import save_model
+from ncv_core.training import train
+from ui import cached, render, seqplots, state
+
+st.title("Filter motifs")
+path = render.require_model("Filter motifs")
+data = state.dataset()
+loaded = cached.model(path)
+arch = loaded.card["architecture"]["name"]
+try:
+    fm = cached.motifs_of_filters(path, data)
+except NcvError as exc:
+    if arch == "ssl_dnn":
+        st.warning(
+            f"The active model ({path.name}) is an SSL_dnn: its conv1 is a Conv2d whose (1, 4) "
+            "kernels slide along one base row at a time, so it has no first-layer filters over "
+            "A, C, G, T to read as motifs. Motifs need a sequence CNN, such as DeepBind.",
+            icon=":material/info:",
+        )
+    else:
+        st.warning(f"The active model ({path.name}, {arch}) has no filters to read as motifs.")
+    st.caption(str(exc))
+    label = f"Train a DeepBind on {data.name} (supervised, Adam, 10 epochs) and use it"
+    if st.button(label, type="primary", icon=":material/play_arrow:"):
+        feats = cached.features(data)
+        result = train(
+            feats.table,
+            meta=feats.meta,
+            source=data.name,
+            method="supervised",
+            model="deepbind",
+            optimizer="adam",  # sequence-only CNNs learn on the demo with Adam (docs/TRAINING.md)
+            lr=1e-3,
+            epochs=10,
+            progress=render.progress_bar("Training DeepBind"),
+        )
+        state.set_model(save_model(result, state.new_model_dir(f"{data.cell_line}-deepbind")))
+        st.rerun()
+    st.stop()
+
+st.caption(
+    f"{len(fm.pwms)} filters of width {fm.pwms.shape[1]} of **{path.name}**, each PWM "
+    f"from the windows of {data.name} that activate it above half its maximum (Basset)."
+)
+c1, c2, c3 = st.columns(3)
+n_seqs = c1.slider("Sequences for the influence (each filter nullified on each)", 50, 1000, 100, 50)
+n_logos = c2.slider("Logos (most influential filters)", 1, min(48, len(fm.pwms)), 8)
+distance = c3.radio(
+    "TomTom column similarity",
+    ["pearson", "euclidean"],
+    horizontal=True,
+    help="pearson: MEME TomTom's -dist pearson, as in Basset; euclidean: memelite's TomTom",
+)
+influence, clusters = cached.influence(path, data, n_seqs)
+summary = fm.summary.copy()
+summary.insert(1, "cluster", clusters.table["cluster"].to_numpy())
+summary.insert(2, "mean_delta_prob", influence.mean_delta_prob[:, 0])
+summary = summary.loc[summary["mean_delta_prob"].abs().sort_values(ascending=False).index]
+
+everything = st.session_state.get("ncv_match_all") == (str(path), distance)
+wanted = summary["filter"] if everything else summary["filter"].head(n_logos)
+bar = st.progress(0.0, text="TomTom")
+matches = cached.filter_matches(
+    path, data, distance, wanted.tolist(), lambda k, n: bar.progress(k / n, f"TomTom {k}/{n}")
+)
+bar.empty()
+best = matches.set_index("query").reindex([f"filter_{i}" for i in summary["filter"]])
+for col in ("target", "target_name", "p_value", "q_value", "e_value", "orientation"):
+    summary[f"jaspar_{col}"] = best[col].to_numpy()
+
+st.subheader("Filters, most influential first")
+cols = st.columns(2)
+for k, row in enumerate(summary.head(n_logos).itertuples()):
+    title = f"filter {row.filter}: {row.jaspar_target_name} q={row.jaspar_q_value:.1g}"
+    with cols[k % 2]:
+        logo = seqplots.logo_figure(
+            fm.pwms[row.filter], title=title, ylabel="bits", information=True
+        )
+        pwm = pd.DataFrame(fm.pwms[row.filter], columns=list(BASES)).rename_axis("pos")
+        render.chart(logo, f"filter-{row.filter}-{path.name}", pwm.reset_index())
+render.table(summary, f"filters-{path.name}", tsv=True, height=300)
+if not everything and st.button(f"Match all {len(fm.pwms)} filters to JASPAR"):
+    st.session_state["ncv_match_all"] = (str(path), distance)
+    st.rerun()
+meme = format_meme(
+    Motif(f"filter_{i}", p, nsites=float(n))
+    for i, (p, n) in enumerate(zip(fm.pwms, fm.summary["n_sites"], strict=True))
+)
+st.download_button(
+    "Download the filters' PWMs (MEME)",
+    meme,
+    f"filters-{path.name}.meme",
+    "text/plain",
+    on_click="ignore",
+    icon=":material/download:",
+)
+
+st.subheader("Influence, clustered")
+tasks = loaded.label_columns if loaded.model.head == "sigmoid" else [loaded.label_columns[0]]
+fig = seqplots.influence_heatmap(
+    influence.mean_delta_prob,
+    clusters.table["leaf_order"].to_numpy(),
+    [f"filter {i}" for i in range(len(fm.pwms))],
+    tasks,
+)
+render.chart(fig, f"influence-{path.name}", influence.table.merge(clusters.table, on="filter"))
+st.caption(
+    f"Mean change of the predicted probability over {n_seqs} sequences of {data.name} "
+    "when a filter's output is replaced by its mean activation; filters in the order of their "
+    "hierarchical clustering."
+)

@@ -1,0 +1,290 @@
+"""The app's plain-Python helpers: figure builders, model zips and uploads, warning collection,
+background training runs."""
+
+from __future__ import annotations
+
+import re
+import threading
+import warnings
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from _synthetic import META, one_thread, synthetic_table  # noqa: F401 (one_thread: autouse fixture)
+
+from ncv_core.errors import NcvError, NcvWarning, warn
+from ncv_core.evaluate import cross_cell_line
+from ncv_core.modelio import CARD, SPLIT, WEIGHTS, LoadedModel, load_model, save_model
+from ncv_core.training import train
+from ui import notes, plots, seqplots
+from ui.jobs import Job, TrainingRun, one_torch_thread
+from ui.modelfiles import collect_upload, install_upload, zip_model
+
+FAST = {"epochs": 2, "n_labelled": 60, "n_val": 40}
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return synthetic_table(300, seed=1, unlabelled=20)
+
+
+@pytest.fixture(scope="module")
+def model_dir(table, tmp_path_factory) -> Path:
+    with one_torch_thread():
+        result = train(table, meta=META, method="ssl", **FAST)
+    return save_model(result, tmp_path_factory.mktemp("ui") / "syn-ssl")
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def test_training_curves_one_line_per_run_and_baselines() -> None:
+    hist = {
+        "ssl": [{"epoch": 1, "val_auroc": 0.6, "alpha": 0.0}, {"epoch": 2, "val_auroc": 0.7}],
+        "supervised": [{"epoch": 1, "val_auroc": None}],
+    }
+    fig = plots.training_curves(hist, {"CADD": 0.55, "broken": float("nan")})
+    assert [t.name for t in fig.data] == ["ssl", "supervised"]
+    assert list(fig.data[0].y) == [0.6, 0.7] and np.isnan(fig.data[1].y[0])
+    assert [s.y0 for s in fig.layout.shapes] == [0.55]  # NaN baselines are not drawn
+    assert fig.layout.yaxis.range == (0.48, 1.0)
+    dyn = plots.ssl_dynamics(hist)
+    assert {t.name for t in dyn.data} == {"ssl"} and len(dyn.data) == 3  # alpha, promoted, acc
+    frame = plots.history_frame(hist)
+    assert frame.columns[0] == "run" and len(frame) == 3
+
+
+def test_evaluation_figures_show_the_model_and_each_baseline() -> None:
+    y = np.array([0, 0, 1, 1, 0, 1])
+    report = {
+        "n": 6,
+        "n_pos": 3,
+        "auroc": 0.9,
+        "aupr": 0.8,
+        "accuracy": 0.7,
+        "roc": {"fpr": [0, 0.5, 1], "tpr": [0, 1, 1]},
+        "pr": {"recall": [1, 0.5, 0], "precision": [0.5, 1, 1]},
+        "baselines": {"CADD": {"auroc": 0.6, "aupr": 0.5, "n": 6, "roc": {}, "pr": {}}},
+    }
+    roc = plots.roc_figure(report)
+    assert [t.name for t in roc.data] == ["chance", "model (AUROC 0.900)"]  # empty curve skipped
+    assert plots.pr_figure(report).layout.shapes[0].y0 == pytest.approx(3 / 6)
+    assert plots.metrics_frame(report)["scorer"].tolist() == ["model", "CADD"]
+    curves = plots.curves_frame(report)
+    assert set(curves["curve"]) == {"roc", "pr"} and len(curves) == 6 and len(y) == 6
+
+
+def test_cv_and_cross_cell_line_figures() -> None:
+    metrics = {
+        "val_auroc": 0.8,
+        "val_auroc_se": 0.02,
+        "val_aupr": 0.7,
+        "val_aupr_se": 0.03,
+        "val_accuracy": 0.75,
+        "val_accuracy_se": None,
+        "folds": [{"val_auroc": 0.78, "val_aupr": 0.7, "val_accuracy": 0.7}] * 3,
+    }
+    fig = plots.cv_figure(metrics)
+    assert list(fig.data[0].y) == [0.8, 0.7, 0.75]
+    assert list(fig.data[0].error_y.array)[:2] == [0.02, 0.03]
+    assert len(fig.data) == 4 and fig.layout.title.text == "3-fold cross-validation"
+    frame = plots.cv_frame(metrics)
+    assert frame["fold"].tolist() == ["1", "2", "3", "mean", "se"]
+    assert frame["val_auroc"].tolist() == [0.78, 0.78, 0.78, 0.8, 0.02]
+    df = pd.DataFrame(
+        [
+            {"train": a, "test": b, "auroc": 0.5 + 0.1 * (a == b), "auroc_se": np.nan}
+            for a in ("X", "Y")
+            for b in ("X", "Y")
+        ]
+    )
+    heat = plots.cross_cell_heatmap(df)
+    assert heat.data[0].z.tolist() == [[0.6, 0.5], [0.5, 0.6]]
+    assert heat.data[0].text[0][0] == "0.600"  # no "±" without a standard error
+
+
+def test_ism_heatmap_hover_names_the_change_and_marks_the_reference() -> None:
+    delta = np.zeros((3, 4))
+    delta[1, 2] = -0.5
+    ref = np.array([0, 3, -1])
+    fig = seqplots.ism_heatmap(delta, ref, center=1)
+    hover = fig.data[0].text
+    assert hover[2][1] == "offset 1: T → G<br>Δ logit -0.5000"
+    assert hover[3][1].endswith("(reference)") and hover[0][2].startswith("offset 2: N → A")
+    mat = seqplots.reference_matrix(np.array([1.0, -2.0, 5.0]), ref)
+    assert mat.to_numpy().tolist() == [[1, 0, 0, 0], [0, 0, 0, -2], [0, 0, 0, 0]]
+
+
+def _ys(shape) -> list[float]:
+    """The y coordinates of an SVG path shape's points."""
+    return [float(y) for _, y in re.findall(r"([-+0-9.e]+),([-+0-9.e]+)", shape.path)]
+
+
+def test_logo_letters_stack_with_their_heights() -> None:
+    heights = np.array([[0.5, 0.0, 0.0, 0.0], [0.0, -1.0, 0.25, 0.0]])
+    fig = seqplots.logo_figure(heights, center=1)
+    paths = [s for s in fig.layout.shapes if s.type == "path"]
+    assert [s.fillcolor for s in paths] == [plots.BASE_COLORS[b] for b in "AGC"]  # zeros skipped
+    spans = [(round(min(y), 6), round(max(y), 6)) for y in map(_ys, paths)]
+    assert spans == [(0.0, 0.5), (0.0, 0.25), (-1.0, 0.0)]  # C points down
+    assert sum(s.type == "line" for s in fig.layout.shapes) == 1
+    info = seqplots.logo_figure(np.array([[0.25] * 4, [0, 0, 0, 1.0]]), information=True)
+    (t,) = [s for s in info.layout.shapes if s.type == "path"]  # the uniform row has 0 bits
+    top = max(_ys(t))
+    assert t.fillcolor == plots.BASE_COLORS["T"] and top == pytest.approx(2.0, abs=1e-3)
+
+
+def test_tracks_allele_and_score_figures() -> None:
+    sig = {"DNase": np.arange(5.0), "H3K27ac": np.ones(5)}
+    fig = seqplots.tracks_figure(sig, 100, variant=103, window=(101, 104), chrom="chr1")
+    assert len(fig.data) == 2 and list(fig.data[0].x) == [101, 102, 103, 104, 105]
+    assert [s.type for s in fig.layout.shapes] == ["rect", "line"]
+    assert seqplots.tracks_frame(sig, 100)["pos"].tolist() == [101, 102, 103, 104, 105]
+    scores = pd.DataFrame({"id": ["a"], "p_ref": [0.2], "p_alt": [0.6], "diff": [0.4]})
+    bars = plots.allele_bars(scores)
+    assert [list(t.y) for t in bars.data] == [[0.2], [0.6]]
+    assert list(plots.score_scatter(scores).data[0].x) == [0.2]
+
+
+# --- model files ---------------------------------------------------------------------------
+
+
+def test_zip_round_trip_installs_a_loadable_model(model_dir, tmp_path) -> None:
+    files = collect_upload([("m.zip", zip_model(model_dir))])
+    assert set(files) == {WEIGHTS, CARD, SPLIT}
+    out = install_upload(files, tmp_path / "m")
+    assert load_model(out).card == load_model(model_dir).card
+
+
+def test_upload_of_the_files_themselves_and_names_with_folders(model_dir, tmp_path) -> None:
+    buf = BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:  # paths inside the zip never leave the target
+        zf.writestr("../../evil/card.json", (model_dir / CARD).read_bytes())
+        zf.writestr("deep/er/model.safetensors", (model_dir / WEIGHTS).read_bytes())
+        zf.writestr("notes.txt", b"ignored")
+    files = collect_upload([("x.zip", buf.getvalue())])
+    assert set(files) == {CARD, WEIGHTS}
+    out = install_upload(files, tmp_path / "inside")
+    assert sorted(p.name for p in out.iterdir()) == [CARD, WEIGHTS]
+    assert not (tmp_path.parent / "evil").exists()
+    plain = [(n, (model_dir / n).read_bytes()) for n in (CARD, WEIGHTS)]
+    assert set(collect_upload(plain)) == {CARD, WEIGHTS}
+
+
+def test_bad_uploads_are_clear_errors_and_leave_nothing(model_dir, tmp_path) -> None:
+    with pytest.raises(NcvError, match="lacks model.safetensors"):
+        collect_upload([(CARD, (model_dir / CARD).read_bytes())])
+    with pytest.raises(NcvError, match="unexpected file 'model.pt'"):
+        collect_upload([("model.pt", b"\x80\x04pickle")])
+    with pytest.raises(NcvError, match="not a readable zip"):
+        collect_upload([("m.zip", b"PK\x03\x04 broken")])
+    bad = {CARD: (model_dir / CARD).read_bytes(), WEIGHTS: b"\x00" * 10}
+    with pytest.raises(NcvError, match="corrupt or truncated"):
+        install_upload(bad, tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
+
+
+# --- warnings ------------------------------------------------------------------------------
+
+
+def test_notes_collect_this_threads_ncv_warnings_only() -> None:
+    seen: list[str] = []
+
+    def other() -> None:
+        with notes.collect() as mine:
+            warn("from the other thread")
+        seen.extend(mine)
+
+    with notes.collect() as found, warnings.catch_warnings(record=True) as passed:
+        notes.install()
+        warn("careful")
+        warn("careful")
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+        warnings.warn("not ours", UserWarning, stacklevel=1)
+    assert found == ["careful"] and seen == ["from the other thread"]
+    assert [str(w.message) for w in passed] == ["not ours"]
+    assert issubclass(NcvWarning, UserWarning)
+
+
+# --- background training -------------------------------------------------------------------
+
+
+def test_training_run_trains_side_by_side_and_saves(table, tmp_path) -> None:
+    jobs = [Job(m, {"method": m, **FAST}, tmp_path / m) for m in ("ssl", "supervised")]
+    run = TrainingRun(table, META, "synthetic", jobs).start()
+    assert run.wait(120)
+    for job in run.snapshot():
+        assert job.status == "done" and job.error is None and job.fraction() == 1.0
+        assert [r["epoch"] for r in job.epochs["train"]] == [1, 2]
+        assert load_model(job.out).card["method"] == job.name
+    assert "alpha" in run.snapshot()[0].epochs["train"][0]
+
+
+def test_training_run_stops_and_reports_errors(table, tmp_path) -> None:
+    run = TrainingRun(
+        table, META, "syn", [Job("supervised", {"method": "supervised", "epochs": 500}, tmp_path)]
+    )
+    run.start()
+    while not run.snapshot()[0].epochs:
+        run.wait(0.05)
+    run.stop.set()
+    assert run.wait(60)
+    job = run.snapshot()[0]
+    assert job.status == "stopped" and len(job.card["history"]) < 500
+    bad = TrainingRun(table, META, "syn", [Job("x", {"model": "nope"}, tmp_path / "x")]).start()
+    assert bad.wait(30)
+    failed = bad.snapshot()[0]
+    assert failed.status == "failed" and "unknown model 'nope'" in failed.error
+    assert not (tmp_path / "x").exists()
+
+
+def _batch(stage: str, epoch: int, batch: int, total: int = 2, n: int = 10) -> dict:
+    return {"stage": stage, "event": "batch", "epoch": epoch, "batch": batch,
+            "n_batches": n, "total": total, "done": epoch - 1}  # fmt: skip
+
+
+def _epoch(stage: str, epoch: int, total: int = 2) -> dict:
+    return {"stage": stage, "event": "epoch", "epoch": epoch, "total": total, "done": epoch}
+
+
+def test_job_progress_counts_folds_and_students() -> None:
+    job = Job("ssl", {"split": "cv", "folds": 4}, Path("x"), status="running")
+    for ev in (_batch("fold 1/4", 1, 10), _epoch("fold 1/4", 1), _epoch("fold 1/4", 2)):
+        job.record(ev)
+    job.record(_batch("fold 2/4", 1, 5))
+    assert job.fraction() == pytest.approx((1 + 0.5 / 2) / 5)
+    assert job.describe() == "ssl: fold 2/4 · epoch 1/2 · batch 5/10"
+    assert list(job.epochs) == ["fold 1/4"]
+    ns = Job("ns", {"method": "noisy-student", "split": "cv", "folds": 2}, Path("x"))
+    ns.status = "running"
+    for stage in ("teacher", "student1", "teacher", "student1"):  # two folds, same stage names
+        ns.record(_epoch(stage, 1))
+        ns.record(_epoch(stage, 2))
+    assert list(ns.epochs) == ["teacher", "student1", "teacher (3)", "student1 (4)"]
+    assert [r["epoch"] for r in ns.epochs["teacher (3)"]] == [1, 2]
+    assert ns.fraction() == pytest.approx(4 / 6)  # (2 folds + final) x (teacher + student)
+
+
+def test_one_torch_thread_restores_the_count() -> None:
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with one_torch_thread():
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_loaded_models_from_results_feed_cross_cell_line(table) -> None:
+    """The Evaluate page wraps fresh results as LoadedModel for cross_cell_line."""
+    result = train(table, meta=META, method="supervised", **FAST)
+    loaded = LoadedModel(result.model, result.card, result.split)
+    df = cross_cell_line({"SYN": loaded}, {"SYN": table, "OTHER": table.iloc[::-1]})
+    assert df["test"].tolist() == ["SYN", "OTHER"] and df["n"].iloc[0] == 40

@@ -1,0 +1,260 @@
+"""Cached wrappers around ``ncv_core`` calls.
+
+``st.cache_data`` holds tables and results, keyed only by strings and numbers: input paths, a
+stamp of each file (size and modification time, so an overwritten upload is recomputed), and the
+parameters. ``st.cache_resource`` holds one kind of object: loaded models (eval mode once, by
+``load_model``), keyed by their folder and its stamp. Nothing caches a file handle. Each wrapper
+returns the core's warnings beside its result, so a cache hit shows them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from ncv_core.constants import MARKS
+from ncv_core.demo import DemoPaths, ensure_demo
+from ncv_core.evaluate import evaluate_model
+from ncv_core.features import build_features, compute_features
+from ncv_core.genome import Genome
+from ncv_core.interpret.attribution import AttributionResult, attribute
+from ncv_core.interpret.filters import (
+    FilterClusters,
+    FilterInfluence,
+    FilterMotifs,
+    cluster_filters,
+    filter_influence,
+    filter_motifs,
+)
+from ncv_core.interpret.ism import IsmResult, saturation_mutagenesis
+from ncv_core.interpret.motifs import jaspar_motifs
+from ncv_core.interpret.tomtom import tomtom
+from ncv_core.loci import parse_variant, place, rejections_frame
+from ncv_core.modelio import LoadedModel, load_model
+from ncv_core.score import check_inputs, model_window, score_features, score_loci
+from ncv_core.tracks import TrackSet, cell_lines, read_manifest, signal_values
+from ui import notes
+from ui.state import DataSet, file_stamp
+
+
+@dataclass
+class Features:
+    """A feature table as the pages use it."""
+
+    table: pd.DataFrame
+    meta: dict
+    rejected: pd.DataFrame
+    summary: str
+    notes: list[str] = field(default_factory=list)
+
+
+@st.cache_data(show_spinner="Building the demo data set (first start only, a few seconds)...")
+def demo_paths() -> DemoPaths:
+    return ensure_demo()
+
+
+@st.cache_data(show_spinner="Computing features...", max_entries=16)
+def _features(loci: str, genome: str, tracks: str, cell_line: str, stamp: str) -> Features:
+    with notes.collect() as found:
+        result = build_features(loci, genome, tracks, cell_line)
+    return Features(
+        result.table, result.meta, rejections_frame(result.rejected), result.summary, found
+    )
+
+
+def features(data: DataSet) -> Features:
+    """The feature table of a data set (the core's on-disk cache keeps it between restarts)."""
+    return _features(*data.key())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _n_rows(*data_key: str) -> int:
+    return len(_features(*data_key).table)
+
+
+def n_rows(data: DataSet) -> int:
+    """Rows of the data set's feature table (cached apart: no table copy on every page)."""
+    return _n_rows(*data.key())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def manifest_cell_lines(tracks: str, stamp: str) -> tuple[list[str], list[str]]:
+    """Cell lines of a tracks manifest, and its warnings."""
+    with notes.collect() as found:
+        names = cell_lines(read_manifest(tracks))
+    return names, found
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=32, ttl=3600)
+def _model(path: str, stamp: str) -> LoadedModel:
+    return load_model(path)
+
+
+def model(path: str) -> LoadedModel:
+    """The model in ``path``, loaded once (eval mode) and shared by the reruns of this session.
+
+    Callers never call ``.train()`` or ``.to()`` on it; predictions run under inference mode in
+    the core."""
+    return _model(str(path), file_stamp(path))
+
+
+def _inputs(path: str, data_key: tuple, frame: pd.DataFrame | None):
+    """The model and its inputs for ``frame`` (default: the whole feature table of the data set;
+    the table's metadata checks the genome build)."""
+    loaded = model(path)
+    feats = _features(*data_key)
+    return loaded, loaded.encode(feats.table if frame is None else frame, feats.meta)
+
+
+@st.cache_data(show_spinner="Evaluating...", max_entries=32)
+def _evaluation(path: str, stamp: str, data_key: tuple) -> tuple[dict, list[str]]:
+    feats = _features(*data_key)
+    with notes.collect() as found:
+        report = evaluate_model(model(path), feats.table, meta=feats.meta)
+    return report, found
+
+
+def evaluation(path: str, data: DataSet) -> tuple[dict, list[str]]:
+    """``evaluate_model`` of a model on a data set, with ROC/PR curves and baselines."""
+    return _evaluation(str(path), file_stamp(path), data.key())
+
+
+@st.cache_data(show_spinner="Saturation mutagenesis...", max_entries=64)
+def _ism(path: str, stamp: str, data_key: tuple, frame: pd.DataFrame) -> IsmResult:
+    loaded, (x_seq, x_tab) = _inputs(path, data_key, frame)
+    return saturation_mutagenesis(loaded.model, x_seq, x_tab)
+
+
+def ism(path: str, data: DataSet, frame: pd.DataFrame) -> IsmResult:
+    """ISM of the rows of a feature table ``frame`` (one locus, usually) under the model."""
+    return _ism(str(path), file_stamp(path), data.key(), frame)
+
+
+@st.cache_data(show_spinner="Attributions...", max_entries=64)
+def _attribution(path, stamp, data_key, frame, method) -> AttributionResult:
+    loaded, (x_seq, x_tab) = _inputs(path, data_key, frame)
+    return attribute(loaded.model, x_seq, x_tab, method=method, random_state=0)
+
+
+def attribution(path: str, data: DataSet, frame: pd.DataFrame, method: str) -> AttributionResult:
+    """captum attributions of the rows of ``frame``, as ``ncv_core.interpret.attribute``."""
+    return _attribution(str(path), file_stamp(path), data.key(), frame, method)
+
+
+@st.cache_data(show_spinner="Reading the filters' sites...", max_entries=16)
+def _filter_motifs(path: str, stamp: str, data_key: tuple) -> FilterMotifs:
+    loaded, (x_seq, x_tab) = _inputs(path, data_key, None)
+    return filter_motifs(loaded.model, x_seq, x_tab)
+
+
+def motifs_of_filters(path: str, data: DataSet) -> FilterMotifs:
+    """PWMs of the model's first-layer filters from every sequence of the data set."""
+    return _filter_motifs(str(path), file_stamp(path), data.key())
+
+
+@st.cache_data(show_spinner="Loading the JASPAR CORE vertebrates matrices...")
+def jaspar() -> list:
+    return jaspar_motifs()
+
+
+@st.cache_data(show_spinner=False, max_entries=4096)
+def _match(path: str, stamp: str, data_key: tuple, distance: str, index: int) -> pd.DataFrame:
+    pwm = _filter_motifs(path, stamp, data_key).pwms[index]
+    return tomtom({f"filter_{index}": pwm}, jaspar(), distance=distance, n_matches=1, n_jobs=1)
+
+
+def filter_matches(
+    path: str,
+    data: DataSet,
+    distance: str,
+    filters: Sequence[int],
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Best JASPAR match of some filters' PWMs (TomTom p, E and q-values), cached per filter.
+
+    A query's TomTom statistics depend only on it and the targets (its null distribution is its
+    own columns against the database; q-values are over the targets), so matching filters one by
+    one gives the numbers of matching them all at once."""
+    frames = []
+    for k, i in enumerate(filters):
+        frames.append(_match(str(path), file_stamp(path), data.key(), distance, int(i)))
+        if progress is not None:
+            progress(k + 1, len(filters))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["query"])
+
+
+@st.cache_data(show_spinner="Nullifying each filter...", max_entries=16)
+def _influence(path, stamp, data_key, n_seqs) -> tuple[FilterInfluence, FilterClusters]:
+    table = _features(*data_key).table
+    rows = np.unique(np.linspace(0, len(table) - 1, n_seqs).round().astype(int))
+    loaded, (x_seq, x_tab) = _inputs(path, data_key, table.iloc[rows])
+    influence = filter_influence(loaded.model, x_seq, x_tab)
+    return influence, cluster_filters(influence)
+
+
+def influence(path: str, data: DataSet, n_seqs: int) -> tuple[FilterInfluence, FilterClusters]:
+    """Filter influence on ``n_seqs`` evenly spaced rows, and its hierarchical clustering."""
+    return _influence(str(path), file_stamp(path), data.key(), n_seqs)
+
+
+@dataclass
+class Lookup:
+    """One variant typed by the user, under a model: its feature row and its score."""
+
+    row: pd.DataFrame  # 0 or 1 feature-table rows (``seq``, features), for ISM and the window
+    scores: pd.DataFrame  # ``score_features`` columns; empty when it cannot be scored
+    rejected: pd.DataFrame  # why not, when it could not be placed or has no ALT
+    notes: list[str] = field(default_factory=list)
+
+
+@st.cache_data(show_spinner="Scoring the variant...", max_entries=64)
+def _lookup(path: str, stamp: str, data_key: tuple, text: str) -> Lookup:
+    loaded = model(path)
+    _, genome_path, tracks_path, cell_line, _ = data_key
+    window = model_window(loaded)
+    with notes.collect() as found, Genome(genome_path) as genome:
+        tracks = TrackSet(read_manifest(tracks_path), cell_line, genome)
+        check_inputs(loaded, genome, tracks, cell_line)
+        batch = parse_variant(text)
+        chunk = score_loci(loaded, batch, genome, tracks)
+        placed = place(batch, genome, window=window)
+        row = compute_features(placed.table, genome, tracks, window) if len(placed.table) else None
+    row = pd.DataFrame() if row is None else row.drop(columns=["_line", "_raw"], errors="ignore")
+    return Lookup(row, chunk.scores, rejections_frame(chunk.rejected), found)
+
+
+def lookup(path: str, data: DataSet, text: str) -> Lookup:
+    """Score ``chr:pos ref>alt`` with the data set's genome and tracks (``score_loci``)."""
+    return _lookup(str(path), file_stamp(path), data.key(), text.strip())
+
+
+@st.cache_data(show_spinner="Scoring...", max_entries=64)
+def _score_rows(path: str, stamp: str, frame: pd.DataFrame) -> pd.DataFrame:
+    return score_features(model(path), frame)
+
+
+def score_rows(path: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Ref/alt scores of feature-table rows (``ncv_core.score.score_features``)."""
+    return _score_rows(str(path), file_stamp(path), frame)
+
+
+@st.cache_data(show_spinner="Reading the tracks...", max_entries=64)
+def _signals(data_key: tuple, chrom: str, start: int, end: int) -> tuple[int, dict]:
+    _, genome_path, tracks_path, cell_line, _ = data_key
+    with Genome(genome_path) as genome:
+        length = genome.contigs[genome.resolve(chrom) or chrom]
+    specs = [s for s in read_manifest(tracks_path) if s.cell_line == cell_line]
+    specs.sort(key=lambda s: MARKS.index(s.mark) if s.mark in MARKS else len(MARKS))
+    lo, hi = max(0, start), min(length, end)
+    return lo, {s.mark: signal_values(s.signal, chrom, lo, hi) for s in specs}
+
+
+def signals(data: DataSet, chrom: str, start: int, end: int) -> tuple[int, dict[str, np.ndarray]]:
+    """Per-base signal of every track of the data set's cell line over ``[start, end)``
+    (0-based, clipped to the contig): the clipped start and one array per mark, in the
+    paper's mark order."""
+    return _signals(data.key(), chrom, start, end)
