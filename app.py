@@ -13,7 +13,7 @@ import streamlit as st
 import torch
 
 from ncv_core.errors import NcvError
-from ui import jobs, notes, sidebar
+from ui import frame, jobs, notes, sidebar
 
 st.set_page_config(page_title="ncv-explorer", page_icon=":dna:", layout="wide")
 notes.install()
@@ -22,29 +22,30 @@ notes.install()
 # 1.5 s of CPU with one thread, 14.8 s with torch's default two on a busy 2-core machine).
 torch.set_num_threads(int(os.environ.get("NCV_TORCH_THREADS", "1")))
 
-# Every page is listed here. The folder is not called ``pages/``: Streamlit treats a ``pages/``
-# folder as the old auto-discovered multipage layout until ``st.navigation`` first runs (and
-# AppTest on every run), executing a page without this script around it.
+# Every page is listed here (a page starts with frame.require: see ui/frame.py).
 PAGES = {
     "Data": [
-        st.Page("app_pages/data.py", title="Data", icon=":material/table_view:", default=True),
+        st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
     ],
     "Models": [
-        st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-        st.Page("app_pages/models.py", title="Models", icon=":material/inventory_2:"),
-        st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/query_stats:"),
+        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("pages/models.py", title="Models", icon=":material/inventory_2:"),
+        st.Page("pages/evaluate.py", title="Evaluate", icon=":material/query_stats:"),
     ],
     "Interpret": [
-        st.Page("app_pages/motifs.py", title="Filter motifs", icon=":material/texture:"),
-        st.Page("app_pages/mutagenesis.py", title="Mutagenesis", icon=":material/grid_on:"),
-        st.Page("app_pages/lookup.py", title="Variant lookup", icon=":material/search:"),
+        st.Page("pages/importance.py", title="Feature importance", icon=":material/bar_chart:"),
+        st.Page("pages/motifs.py", title="Filter motifs", icon=":material/texture:"),
+        st.Page("pages/mutagenesis.py", title="Mutagenesis", icon=":material/grid_on:"),
+        st.Page("pages/lookup.py", title="Variant lookup", icon=":material/search:"),
     ],
 }
 
 page = st.navigation(PAGES)
+frame.follow_deep_link()
 jobs.adopt_finished()
 sidebar.show()
 try:
-    page.run()
+    with frame.active():
+        page.run()
 except NcvError as exc:
     st.error(str(exc), icon=":material/error:")

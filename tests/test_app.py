@@ -27,10 +27,25 @@ ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
 
 
+class _NoPagesFolder(type(Path())):
+    """``Path`` for streamlit's PagesManager, blind to the ``pages/`` folder (see _app_env)."""
+
+    def exists(self, *args, **kwargs) -> bool:
+        return self.name != "pages" and super().exists(*args, **kwargs)
+
+
 @pytest.fixture(autouse=True)
 def _app_env(tmp_path_factory, tmp_path, monkeypatch):
     """Fresh Streamlit caches per test (streamlit issue 9139), one demo for the whole run, and
-    the sessions' private folders under this test's tmp_path."""
+    the sessions' private folders under this test's tmp_path.
+
+    AppTest forgets before every run that ``app.py`` calls ``st.navigation``, and so treats the
+    ``pages/`` folder as Streamlit's old auto-discovered layout on every run; a server does that
+    only until its first run of ``app.py`` (the first-request deep link is covered by
+    ``ui.frame`` and the browser test). Here PagesManager does not see the folder, as a running
+    server's navigation does not.
+    """
+    monkeypatch.setattr("streamlit.runtime.pages_manager.Path", _NoPagesFolder)
     monkeypatch.setenv("NCV_DEMO_DIR", str(tmp_path_factory.getbasetemp() / "app-demo"))
     monkeypatch.setenv("NCV_SESSION_DIR", str(tmp_path / "sessions"))
     st.cache_data.clear()
@@ -69,7 +84,7 @@ def app(model: Path | None = None) -> AppTest:
 
 
 def page(at: AppTest, name: str) -> AppTest:
-    at.switch_page(f"app_pages/{name}.py").run()
+    at.switch_page(f"pages/{name}.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -218,6 +233,33 @@ def test_pages_without_a_model_say_so() -> None:
     for name in ("evaluate", "motifs", "mutagenesis"):
         page(at, name)
         assert "needs a model" in at.info[0].value
+
+
+def test_importance_page_correlations_distributions_and_ablation() -> None:
+    at = page(app(), "importance")
+    assert "683 functional and 2,745 non-functional" in texts(at)
+    corr = at.dataframe[0].value
+    assert corr["abs_r"].is_monotonic_decreasing
+    assert n_charts(at) == 2  # correlation bars, the distribution of the strongest feature
+    assert at.selectbox[0].value == corr["feature"].iloc[0]
+    at.selectbox[0].select("GC_count").run()
+    assert not at.exception
+    assert '"GC_count"' in at.get("plotly_chart")[1].proto.spec
+    at.multiselect[0].set_value(["VI_dnase", "nucleotide"])
+    at.number_input[0].set_value(2)
+    at.number_input[1].set_value(1).run()
+    button(at, "Run the ablation (5 runs x 2 folds)").click().run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert list(zip(table["group"], table["mode"], strict=True)) == [
+        ("all", "all"),
+        ("VI_dnase", "only"),
+        ("nucleotide", "only"),
+        ("VI_dnase", "without"),
+        ("nucleotide", "without"),
+    ]
+    assert table["auroc"].between(0.0, 1.0).all()
+    assert n_charts(at) == 3
 
 
 def test_evaluate_page_curves_cv_and_cross_cell_line(models) -> None:

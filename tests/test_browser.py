@@ -38,7 +38,7 @@ ARGS = [
     "--no-first-run",
 ]
 WIDTH = 1400
-PAGES = ("data", "train", "evaluate", "mutagenesis", "lookup", "motifs", "models")
+PAGES = ("data", "train", "evaluate", "importance", "mutagenesis", "lookup", "motifs", "models")
 
 
 def _free_port() -> int:
@@ -129,6 +129,13 @@ def test_every_page_in_chromium(server) -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             page = browser.new_page(viewport={"width": WIDTH, "height": 1000})
+            # A deep link is the server's first request: the page opens inside app.py's frame.
+            page.goto(f"{url}/train")
+            page.wait_for_selector("h1:has-text('Train')", timeout=90_000)
+            _idle(page)
+            assert "4,428 rows" in page.locator('[data-testid="stSidebar"]').inner_text()
+            assert page.url.endswith("/train")
+
             page.goto(url)
             page.wait_for_selector("h1:has-text('Data')", timeout=90_000)
             _idle(page)
@@ -152,6 +159,10 @@ def test_every_page_in_chromium(server) -> None:
             page.wait_for_selector("text=Cross-cell-line AUROC", timeout=180_000)
             _idle(page)
             _check(page, "evaluate", shots)
+
+            _visit(page, "Feature importance")
+            expect(page.locator(".js-plotly-plot")).to_have_count(2)  # correlation, distribution
+            _check(page, "importance", shots)
 
             for title, name in (("Mutagenesis", "mutagenesis"), ("Variant lookup", "lookup")):
                 _visit(page, title)

@@ -50,3 +50,11 @@ def test_no_pickle_loading_in_core() -> None:
         text = path.read_text()
         assert "pickle" not in _imports(path), path
         assert "torch.load(" not in text or "weights_only=True" in text, path
+
+
+def test_every_page_is_navigated_and_starts_inside_the_frame() -> None:
+    """app.py lists every file of pages/, and each starts with frame.require (see ui/frame.py)."""
+    app = (ROOT / "app.py").read_text()
+    for page in sorted((ROOT / "pages").glob("*.py")):
+        assert f'"pages/{page.name}"' in app, f"{page.name} is not in app.py's navigation"
+        assert "\nframe.require(__file__)\n" in page.read_text(), f"{page.name} has no guard"

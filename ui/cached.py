@@ -30,6 +30,7 @@ from ncv_core.interpret.filters import (
     filter_influence,
     filter_motifs,
 )
+from ncv_core.interpret.importance import FeatureImportance, feature_importance
 from ncv_core.interpret.ism import IsmResult, saturation_mutagenesis
 from ncv_core.interpret.motifs import jaspar_motifs
 from ncv_core.interpret.tomtom import tomtom
@@ -108,6 +109,17 @@ def _inputs(path: str, data_key: tuple, frame: pd.DataFrame | None):
     loaded = model(path)
     feats = _features(*data_key)
     return loaded, loaded.encode(feats.table if frame is None else frame, feats.meta)
+
+
+@st.cache_data(show_spinner="Summarising features...", max_entries=16)
+def _importance(data_key: tuple, standardize: bool) -> FeatureImportance:
+    feats = _features(*data_key)
+    return feature_importance(feats.table, meta=feats.meta, standardize=standardize)
+
+
+def importance(data: DataSet, standardize: bool = False) -> FeatureImportance:
+    """Per-label distributions and label correlations of the data set's features."""
+    return _importance(data.key(), standardize)
 
 
 @st.cache_data(show_spinner="Evaluating...", max_entries=32)

@@ -72,7 +72,7 @@ def require_model(what: str) -> Path:
     path = state.model_path()
     if path is None:
         st.info(f"{what} needs a model: train one on the Train page, or load one on Models.")
-        st.page_link("app_pages/train.py", label="Train a model", icon=":material/model_training:")
+        st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
         st.stop()
     return path
 

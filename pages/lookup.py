@@ -8,8 +8,10 @@ import streamlit as st
 from ncv_core.errors import NcvError
 from ncv_core.genome import window_bounds
 from ncv_core.interpret.ism import ism_table
-from ui import cached, plots, render, seqplots, state
+from ui import cached, frame, plots, render, seqplots, state
 from ui.batch import score_file
+
+frame.require(__file__)
 
 st.title("Variant lookup")
 path = render.require_model("Variant lookup")

@@ -6,7 +6,9 @@ import streamlit as st
 
 from ncv_core.constants import CELL_LINES
 from ncv_core.features import build_features
-from ui import cached, render, state
+from ui import cached, frame, render, state
+
+frame.require(__file__)
 
 st.title("Data")
 current = state.dataset()

@@ -6,7 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from ncv_core.errors import NcvError
-from ui import modelfiles, render, state
+from ui import frame, modelfiles, render, state
+
+frame.require(__file__)
 
 st.title("Models")
 models = state.saved_models()

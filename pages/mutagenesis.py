@@ -9,7 +9,9 @@ import streamlit as st
 
 from ncv_core.interpret.attribution import METHODS, attribution_table
 from ncv_core.interpret.ism import IMPORTANCE, ism_table
-from ui import cached, render, seqplots, state
+from ui import cached, frame, render, seqplots, state
+
+frame.require(__file__)
 
 st.title("Mutagenesis")
 path = render.require_model("Mutagenesis")

@@ -8,7 +8,9 @@ from ncv_core.constants import CELL_LINES
 from ncv_core.evaluate import cross_cell_line
 from ncv_core.modelio import LoadedModel, save_model
 from ncv_core.training import TrainConfig, train
-from ui import cached, notes, plots, render, state
+from ui import cached, frame, notes, plots, render, state
+
+frame.require(__file__)
 
 st.title("Evaluate")
 path = render.require_model("Evaluation")

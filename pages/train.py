@@ -6,9 +6,11 @@ import streamlit as st
 
 from ncv_core.models import MODELS
 from ncv_core.training.config import METHODS
-from ui import cached, plots, render, state
+from ui import cached, frame, plots, render, state
 from ui.jobs import Job, TrainingRun
 from ui.modelfiles import zip_model
+
+frame.require(__file__)
 
 SEQUENCE_ONLY = {name for name, cls in MODELS.items() if cls.INPUTS == ("seq",)}
 

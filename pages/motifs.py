@@ -10,7 +10,9 @@ from ncv_core.errors import NcvError
 from ncv_core.interpret.motifs import Motif, format_meme
 from ncv_core.modelio import save_model
 from ncv_core.training import train
-from ui import cached, render, seqplots, state
+from ui import cached, frame, render, seqplots, state
+
+frame.require(__file__)
 
 st.title("Filter motifs")
 path = render.require_model("Filter motifs")
