@@ -35,7 +35,12 @@ standardize = st.toggle(
 imp = cached.importance(data, standardize)
 top = st.slider("Features shown", 5, max(5, len(imp.correlation)), min(30, len(imp.correlation)))
 render.chart(plots.correlation_bars(imp.correlation, top), f"correlation-{data.name}")
-render.table(imp.correlation, f"correlation-{data.name}", height=240)
+render.table(
+    imp.correlation,
+    f"correlation-{data.name}",
+    height=240,
+    column_config={"p_value": st.column_config.NumberColumn(format="scientific")},
+)
 
 st.subheader("Distribution per label")
 ranked = list(imp.correlation["feature"])

@@ -299,7 +299,7 @@ def group_ablation(
         costs about twice as much).
     epochs : int
         Epochs per fit (default 10: on the demo, within 0.005 AUROC of 30 epochs, see
-        ``docs/INTERPRET.md``).
+        ``docs/INTERPRET.md``; longer runs are also less stable).
     model : str, optional
         The full model (``ssl_dnn`` when the table has ``seq``, else ``mlp``); see the module
         docstring for the models of the other runs.
