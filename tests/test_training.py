@@ -142,6 +142,34 @@ def test_alpha_zero_without_promotion_equals_supervised_bit_for_bit() -> None:
     assert not torch.equal(ramp.model.fc3.weight, sup.model.fc3.weight)
 
 
+def _step_norm(max_grad_norm: float | None, lr: float = 0.01) -> tuple[float, torch.nn.Module]:
+    """||w1 - w0|| / lr over all parameters after one SGD step on one batch of every row."""
+    X, y, _, _ = _data(60)
+    before = [p.detach().clone() for p in _model().parameters()]
+    tr = SupervisedTrainer(
+        _model(), epochs=1, batch_size=len(y), lr=lr, seed=2, max_grad_norm=max_grad_norm
+    ).fit(X, y)
+    assert tr.n_batches_ == 1
+    sq = sum(
+        float(((p.detach() - b) ** 2).sum())
+        for p, b in zip(tr.model.parameters(), before, strict=True)
+    )
+    return sq**0.5 / lr, tr.model
+
+
+def test_gradient_clipping_bounds_the_step() -> None:
+    raw, plain = _step_norm(None)
+    assert raw > 0.5
+    clipped, _ = _step_norm(raw / 4)  # SGD: the step is lr x the clipped gradient, of norm c
+    assert clipped == pytest.approx(raw / 4, rel=1e-4)
+    _, loose = _step_norm(raw * 10)  # never reached: the same step as no clipping, bit for bit
+    for a, b in zip(plain.state_dict().values(), loose.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    with pytest.raises(NcvError, match="max_grad_norm must be positive"):
+        TrainConfig(max_grad_norm=0.0)
+    assert TrainConfig().max_grad_norm == 5.0
+
+
 def test_promotion_moves_confident_rows_and_keeps_given_labels() -> None:
     X, y, Xv, yv = _data()
     y_semi = y.copy()

@@ -96,6 +96,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "AUROC on the demo data)",
     )
     p.add_argument(
+        "--max-grad-norm",
+        type=float,
+        default=None,
+        help="clip each step's gradient to this norm (default 5.0, rarely reached; it keeps an "
+        "occasional SGD run from diverging); 0 turns clipping off, as in the paper",
+    )
+    p.add_argument(
         "--iterations", type=int, default=None, help="noisy-student: number of students (default 1)"
     )
     p.add_argument(
@@ -127,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
         "iterations": args.iterations,
         "epochs": args.epochs,
     }
+    if args.max_grad_norm is not None:
+        options["max_grad_norm"] = args.max_grad_norm or None  # 0: no clipping
     cfg = TrainConfig(
         method=args.method,
         model=args.model,

@@ -245,6 +245,7 @@ def _fit(
         "lr": cfg.lr,
         "optimizer": cfg.optimizer,
         "val_batch_size": cfg.val_batch_size,
+        "max_grad_norm": cfg.max_grad_norm,
         "seed": seed,
         "device": device,
         "progress": progress,

@@ -57,6 +57,9 @@ class BaseTrainer:
         Labelled mini-batch size (the paper's 16).
     val_batch_size : int
         Validation mini-batch size (the paper's 20; eval mode, so it does not change results).
+    max_grad_norm : float, optional
+        Clip each step's gradient to this L2 norm (over all parameters) before the update; None
+        (default here) does not clip, as in the paper.
     seed : int
         Seeds shuffling, dropout and noise; the same seed gives the same weights.
     device : str or torch.device, optional
@@ -80,6 +83,7 @@ class BaseTrainer:
         optimizer: str = "sgd",
         batch_size: int = 16,
         val_batch_size: int = 20,
+        max_grad_norm: float | None = None,
         seed: int = 0,
         device: str | torch.device | None = None,
         progress: ProgressFn | None = None,
@@ -90,7 +94,7 @@ class BaseTrainer:
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
         self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.optimizer = optimizer
+        self.optimizer, self.max_grad_norm = optimizer, max_grad_norm
         self.val_batch_size, self.seed, self.device = val_batch_size, seed, device
         self.progress, self.stop, self.stage = progress, stop, stage
 
@@ -109,6 +113,8 @@ class BaseTrainer:
         self.n_examples_ += n_examples
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        if self.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
         opt.step()
         self.n_batches_ += 1
         return float(loss.detach())

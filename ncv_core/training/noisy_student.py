@@ -37,7 +37,7 @@ class NoisyStudentTrainer:
         Gaussian input noise of the students (standardised features and one-hot alike).
     threshold : float
         Teacher-labelled rows with confidence below this are left out (0 keeps them all).
-    epochs, lr, optimizer, batch_size, val_batch_size, seed, device, progress, stop
+    epochs, lr, optimizer, batch_size, val_batch_size, max_grad_norm, seed, device, progress, stop
         As in :class:`~ncv_core.training.supervised.SupervisedTrainer` (each model trains
         ``epochs`` epochs; students use ``student_batch_size``).
     student_batch_size : int
@@ -75,6 +75,7 @@ class NoisyStudentTrainer:
         batch_size: int = 16,
         student_batch_size: int = 32,
         val_batch_size: int = 20,
+        max_grad_norm: float | None = None,
         seed: int = 0,
         device: str | torch.device | None = None,
         progress: ProgressFn | None = None,
@@ -82,7 +83,7 @@ class NoisyStudentTrainer:
     ) -> None:
         self.build, self.iterations, self.noise_std = build, iterations, noise_std
         self.threshold, self.epochs, self.lr = threshold, epochs, lr
-        self.optimizer = optimizer
+        self.optimizer, self.max_grad_norm = optimizer, max_grad_norm
         self.batch_size, self.student_batch_size = batch_size, student_batch_size
         self.val_batch_size, self.seed, self.device = val_batch_size, seed, device
         self.progress, self.stop = progress, stop
@@ -94,6 +95,7 @@ class NoisyStudentTrainer:
             lr=self.lr,
             optimizer=self.optimizer,
             val_batch_size=self.val_batch_size,
+            max_grad_norm=self.max_grad_norm,
             seed=self.seed + k,
             device=self.device,
             progress=self.progress,
