@@ -298,8 +298,8 @@ def group_ablation(
         Training method of every run (default ``supervised``: cheapest; the paper's ``ssl``
         costs about twice as much).
     epochs : int
-        Epochs per fit (default 10: on the demo, within 0.005 AUROC of 30 epochs, see
-        ``docs/INTERPRET.md``; longer runs are also less stable).
+        Epochs per fit (default 10: on the demo, within 0.006 AUROC of 30 epochs at a third of the time, see
+        ``docs/INTERPRET.md``).
     model : str, optional
         The full model (``ssl_dnn`` when the table has ``seq``, else ``mlp``); see the module
         docstring for the models of the other runs.
