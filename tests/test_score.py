@@ -45,6 +45,14 @@ def scored_setup(tiny, tmp_path: Path):
     return t, loci, load_model(tmp_path / "model"), res
 
 
+def _score_args(model, loci: Path, t, out: Path) -> list[str]:
+    """``ncv score`` arguments for the tiny genome and tracks, cell line CL."""
+    return [
+        "score", "--model", str(model.path), "--loci", str(loci), "--genome", str(t.genome),
+        "--tracks", str(t.tracks), "--cell-line", "CL", "--out", str(out),
+    ]  # fmt: skip
+
+
 def test_alt_window_replaces_only_the_centre() -> None:
     assert alt_windows(["AAAAAAA", "CCCCCC"], ["G", "T"], 7) == ["AAAGAAA", "CCCTCC"]
 
@@ -113,23 +121,7 @@ def test_annotated_vcf(scored_setup, tmp_path: Path) -> None:
         f"1\t600\tv4\t{r(600)}\t{t.other('chr1', 600)}\t.\t.\t.\n"
     )
     out = tmp_path / "out.vcf.gz"
-    code = main(
-        [
-            "score",
-            "--model",
-            str(model.path),
-            "--loci",
-            str(vcf),
-            "--genome",
-            str(t.genome),
-            "--tracks",
-            str(t.tracks),
-            "--cell-line",
-            "CL",
-            "--out",
-            str(out),
-        ]
-    )
+    code = main(_score_args(model, vcf, t, out))
     assert code == 0
     raw = out.read_bytes()
     assert raw[:4] == b"\x1f\x8b\x08\x04" and raw[12:14] == b"BC"  # BGZF blocks
@@ -145,23 +137,7 @@ def test_annotated_vcf(scored_setup, tmp_path: Path) -> None:
     assert body[2][7] == "."  # unknown contig: copied unchanged
     assert "NCV_DIFF=" in body[3][7]  # '1' matched to chr1
     tsv = tmp_path / "out.tsv"
-    main(
-        [
-            "score",
-            "--model",
-            str(model.path),
-            "--loci",
-            str(vcf),
-            "--genome",
-            str(t.genome),
-            "--tracks",
-            str(t.tracks),
-            "--cell-line",
-            "CL",
-            "--out",
-            str(tsv),
-        ]
-    )
+    main(_score_args(model, vcf, t, tsv))
     table = pd.read_csv(tsv, sep="\t")
     info = read_vcf_info(out)
     assert float(info.NCV_P_REF[0]) == pytest.approx(table.p_ref[0], rel=1e-5)
