@@ -31,9 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ncv_core.demo import ensure_demo  # noqa: E402
 from ncv_core.errors import NcvWarning  # noqa: E402
-from ncv_core.features import build_features  # noqa: E402
-from ncv_core.genome import Genome  # noqa: E402
-from ncv_core.tracks import read_manifest, window_signal_stats  # noqa: E402
+from ncv_core.features.build import build_features  # noqa: E402
+from ncv_core.io.bigwig import window_signal_stats  # noqa: E402
+from ncv_core.io.genome import Genome  # noqa: E402
+from ncv_core.io.manifest import read_manifest
 
 REAL_STAT1 = (
     Path(__file__).resolve().parents[2]

@@ -34,11 +34,11 @@ sys.path.insert(0, str(ROOT))
 
 from ncv_core.demo import ensure_demo  # noqa: E402
 from ncv_core.errors import NcvWarning  # noqa: E402
-from ncv_core.features import build_features  # noqa: E402
-from ncv_core.genome import Genome  # noqa: E402
-from ncv_core.modelio import load_model, save_model  # noqa: E402
+from ncv_core.features.build import build_features  # noqa: E402
+from ncv_core.io.genome import Genome  # noqa: E402
+from ncv_core.io.manifest import read_manifest  # noqa: E402
+from ncv_core.io.model_folder import load_model, save_model  # noqa: E402
 from ncv_core.sequence import composition  # noqa: E402
-from ncv_core.tracks import read_manifest  # noqa: E402
 from ncv_core.training import train  # noqa: E402
 
 

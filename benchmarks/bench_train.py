@@ -35,7 +35,7 @@ from ncv_core.training import TrainConfig, train  # noqa: E402
 def demo_table() -> tuple[pd.DataFrame, dict, str]:
     """The demo's GM12878 feature table (built and cached on first use)."""
     from ncv_core.demo import ensure_demo
-    from ncv_core.features import build_features
+    from ncv_core.features.build import build_features
 
     demo = ensure_demo()
     res = build_features(demo.loci["GM12878"], demo.genome, demo.tracks, "GM12878")

@@ -82,6 +82,12 @@ LOCUS_COLUMNS: tuple[str, ...] = ("chrom", "pos", "ref", "alt", "label", "id")
 RESERVED_COLUMNS: frozenset[str] = frozenset(LOCUS_COLUMNS) | {"seq"}
 """Columns that are never model features."""
 
+MISSING_VALUES: frozenset[str] = frozenset({"", "na", "nan", ".", "none", "null"})
+"""Lower-cased cell texts read as a missing value (an empty label, a missing score)."""
+
+SCORE_COLUMNS: tuple[str, ...] = ("p_ref", "p_alt", "diff", "logit_diff", "log2fc")
+"""Per-variant score columns (one set per task for multi-task models), see :mod:`ncv_core.score`."""
+
 
 def feature_columns(marks: tuple[str, ...] | list[str]) -> list[str]:
     """Epigenetic feature column names for ``marks``, then the composition columns.

@@ -2,13 +2,13 @@
 
 Every row of a loci file that cannot be used becomes a :class:`Rejection` (file line, the row's
 text, the reason, a short category); nothing is dropped silently. The report written beside an
-output (``<out>.rejected.tsv``) is :func:`rejections_frame`; the summary printed by the CLI and
+output (``<out>.rejected.tsv``, by :func:`ncv_core.io.tables.write_rejections`) is
+:func:`rejections_frame`; the summary printed by the CLI and
 shown by the app is :func:`summarize`.
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass
 
@@ -73,11 +73,3 @@ def raise_if_unusable(kept: int, rejected: list[Rejection], path: str) -> None:
         f"no usable loci ({summarize(0, rejected)}); first problem: line {first.line}: {first.reason}",
         path=path,
     )
-
-
-def write_rejections(rejected: list[Rejection], path: str | os.PathLike) -> None:
-    """Write the report (:func:`rejections_frame`) as TSV, atomically; always, even when empty."""
-    from ncv_core.tables import atomic_path
-
-    with atomic_path(path) as tmp:
-        rejections_frame(rejected).to_csv(tmp, sep="\t", index=False)

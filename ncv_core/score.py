@@ -11,35 +11,46 @@ nucleotide-composition features are recomputed for the alternative window. Repor
 - ``log2fc = log2(p_alt / p_ref)``.
 
 :func:`iter_scores` streams any loci file the pipeline accepts in chunks (bounded memory);
-writing the chunks is :mod:`ncv_core.score_io`'s job.
+writing the chunks is :mod:`ncv_core.io.scores`'s job; :func:`score_file` does both in one pass
+(``ncv score``), :func:`lookup_variant` scores one typed variant (the app's lookup).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ncv_core.constants import COMPOSITION_COLUMNS, DEFAULT_WINDOW
-from ncv_core.errors import NcvError, warn
-from ncv_core.features import compute_features, iter_feature_chunks
-from ncv_core.genome import Genome
-from ncv_core.loci import LociBatch, Rejection, place
-from ncv_core.progress import ProgressFn, report
+from ncv_core.constants import COMPOSITION_COLUMNS, DEFAULT_WINDOW, SCORE_COLUMNS
+from ncv_core.coords import substitute, variant_offset
+from ncv_core.errors import NcvError
+from ncv_core.features.build import compute_features, iter_feature_chunks
+from ncv_core.features.loci import LociBatch, Rejection, parse_variant, place
+from ncv_core.features.tracks import TrackSet
+from ncv_core.io.genome import Genome
+from ncv_core.io.loci_files import LociFile
+from ncv_core.io.manifest import read_manifest
+from ncv_core.io.scores import TableScoreWriter, VcfScoreWriter, output_kind, score_names
+from ncv_core.io.tables import rejected_report_path, write_rejections
+from ncv_core.models.loaded import LoadedModel, check_compatible
+from ncv_core.models.predict import probability
+from ncv_core.progress import ProgressFn, StopFlag, report, stopped
+from ncv_core.rejections import raise_if_unusable, rejections_frame, summarize
 from ncv_core.sequence import composition
-from ncv_core.tracks import TrackSet, read_manifest
 
-SCORE_COLUMNS: tuple[str, ...] = ("p_ref", "p_alt", "diff", "logit_diff", "log2fc")
 OUTPUT_LOCUS_COLUMNS: tuple[str, ...] = ("chrom", "pos", "ref", "alt", "id", "label")
 
 
 def alt_windows(seqs: list[str], alts: list[str], window: int) -> list[str]:
-    """Reference windows with the centre base (offset ``window // 2``) replaced by ``alts``."""
-    mid = window // 2
-    return [s[:mid] + a + s[mid + 1 :] for s, a in zip(seqs, alts, strict=True)]
+    """Reference windows with the variant base (:func:`ncv_core.coords.variant_offset`) replaced
+    by ``alts``."""
+    mid = variant_offset(window)
+    return [substitute(s, mid, a) for s, a in zip(seqs, alts, strict=True)]
 
 
 def alt_table(table: pd.DataFrame, window: int) -> pd.DataFrame:
@@ -59,7 +70,7 @@ def effect_columns(logit_ref: np.ndarray, logit_alt: np.ndarray, tasks: list[str
 
     Column names are :data:`SCORE_COLUMNS` for one task, ``<name>_<task>`` for several.
     """
-    p_ref, p_alt = _sigmoid(logit_ref), _sigmoid(logit_alt)
+    p_ref, p_alt = probability(logit_ref), probability(logit_alt)
     with np.errstate(divide="ignore"):
         log2fc = np.log2(p_alt) - np.log2(p_ref)
     values = {
@@ -76,16 +87,12 @@ def effect_columns(logit_ref: np.ndarray, logit_alt: np.ndarray, tasks: list[str
     return pd.DataFrame(cols)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64)))
-
-
 def score_features(model, table: pd.DataFrame, *, batch_size: int = 2048) -> pd.DataFrame:
     """Score rows of a feature table (with ``seq`` and ``alt``) under a loaded model.
 
     Parameters
     ----------
-    model : ncv_core.modelio.LoadedModel
+    model : ncv_core.io.model_folder.LoadedModel
     table : pandas.DataFrame
         N rows of a feature table; every row needs a single-base ``alt``.
 
@@ -111,44 +118,9 @@ class ScoreChunk:
     rejected: list[Rejection] = field(default_factory=list)
 
 
-def model_window(model) -> int:
-    """Window the model's features were built with (card ``inputs.window`` or the table's)."""
-    card = model.card
-    window = card["inputs"].get("window") or (card.get("features") or {}).get("window")
-    return int(window or DEFAULT_WINDOW)
-
-
-def check_inputs(model, genome: Genome, tracks: TrackSet, cell_line: str) -> None:
-    """The genome must be the model's build and the tracks must give every model feature."""
-    trained = (model.card.get("features") or {}).get("genome") or {}
-    build, fp = trained.get("build"), trained.get("fingerprint")
-    if build and genome.build and build != genome.build:
-        raise NcvError(
-            f"the model was trained on genome build {build}, but {genome.path.name} is "
-            f"{genome.build}; mixing builds is an error",
-            path=genome.path,
-        )
-    if not build and fp and fp != genome.fingerprint:
-        raise NcvError(
-            f"the model was trained on another genome ({trained.get('path')}: different "
-            "contigs or lengths)",
-            path=genome.path,
-        )
-    available = set(tracks.feature_names()) | set(COMPOSITION_COLUMNS)
-    missing = [c for c in model.feature_columns if c not in available]
-    if missing:
-        raise NcvError(
-            f"the tracks of {cell_line} do not give the model's features "
-            f"{', '.join(missing[:6])}{', ...' if len(missing) > 6 else ''}"
-        )
-    trained_on = (model.card.get("features") or {}).get("cell_line")
-    if trained_on and trained_on != cell_line:
-        warn(f"the model was trained on {trained_on}'s tracks; scoring with {cell_line}'s")
-
-
 def iter_scores(
-    model,
-    loci_path: str | os.PathLike,
+    model: LoadedModel,
+    loci_path: str | os.PathLike | LociFile,
     genome_path: str | os.PathLike,
     tracks_path: str | os.PathLike,
     cell_line: str,
@@ -156,42 +128,187 @@ def iter_scores(
     chunk_size: int = 20_000,
     batch_size: int = 2048,
     progress: ProgressFn | None = None,
+    stop: StopFlag | None = None,
 ) -> Iterator[ScoreChunk]:
     """Score every variant of a loci file, chunk by chunk, in file order.
 
     Memory is bounded by ``chunk_size`` rows. Rows rejected by the pipeline (unknown contig, REF
     mismatch, indel, ...) and loci without an ALT allele come back in each chunk's ``rejected``.
+    ``loci_path`` may be an open :class:`~ncv_core.io.loci_files.LociFile` (read once).
 
     Yields
     ------
     ScoreChunk
         ``scores`` (see :func:`score_features`), ``lines`` (the file line of each row).
+
+    Raises
+    ------
+    NcvError
+        Bad inputs, a model that does not fit them, or ``stop`` set (between chunks).
     """
-    window = model_window(model)
+    window = model.trained_window
     with Genome(genome_path) as genome:
         tracks = TrackSet(read_manifest(tracks_path), cell_line, genome)
-        check_inputs(model, genome, tracks, cell_line)
+        _check(model, genome, tracks, cell_line)
         done = 0
         for table, placed in iter_feature_chunks(
             loci_path, genome, tracks, window=window, chunk_size=chunk_size
         ):
+            if stopped(stop):
+                raise NcvError("scoring was stopped")
             chunk = _score_chunk(model, table, placed.rejected, batch_size)
             done += len(chunk.scores) + len(chunk.rejected)
             report(progress, "score", done, None, scored=len(chunk.scores))
             yield chunk
 
 
-def score_loci(
-    model, batch: LociBatch, genome: Genome, tracks: TrackSet, *, batch_size: int = 2048
-) -> ScoreChunk:
-    """Score parsed loci (``ncv_core.loci.parse_variant``, ``read_loci``) in memory.
+def _check(model: LoadedModel, genome: Genome, tracks: TrackSet, cell_line: str) -> None:
+    """The model against the genome and the tracks it is about to read."""
+    columns = [*tracks.feature_names(), *COMPOSITION_COLUMNS]
+    source = f"the tracks of {cell_line}"
+    check_compatible(model, genome=genome, columns=columns, cell_line=cell_line, source=source)
 
-    ``genome`` and ``tracks`` are open objects (check them once with :func:`check_inputs`).
+
+@dataclass
+class ScoreReport:
+    """What :func:`score_file` wrote."""
+
+    n_scored: int
+    rejected: list[Rejection]
+    outputs: list[Path]
+    report: Path
+
+    @property
+    def summary(self) -> str:
+        """``scored 3, rejected 1: 1 unknown contig``."""
+        return summarize(self.n_scored, self.rejected).replace("kept", "scored", 1)
+
+
+def score_file(
+    model: LoadedModel,
+    loci_path: str | os.PathLike,
+    genome_path: str | os.PathLike,
+    tracks_path: str | os.PathLike,
+    cell_line: str,
+    out: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    chunk_size: int = 20_000,
+    batch_size: int = 2048,
+    progress: ProgressFn | None = None,
+    stop: StopFlag | None = None,
+) -> ScoreReport:
+    """Score a loci file into one or more outputs in a single pass over it (``ncv score``).
+
+    Parameters
+    ----------
+    out : path or sequence of paths
+        ``.tsv``, ``.csv``, ``.parquet`` (optionally ``.gz`` for text), or ``.vcf`` /
+        ``.vcf.gz`` (the input VCF annotated with ``NCV_*`` INFO fields; needs a VCF input).
+        The rejection report goes beside the first (``<out>.rejected.tsv``).
+
+    Returns
+    -------
+    ScoreReport
+        Scored count, rejections, the files written.
+
+    Raises
+    ------
+    NcvError
+        Bad inputs or outputs (checked before any work), or nothing could be scored (then no
+        output file is left behind).
     """
-    window = model_window(model)
+    outs = [Path(o) for o in ([out] if isinstance(out, (str, os.PathLike)) else out)]
+    if not outs:
+        raise NcvError("no output file given")
+    for o in outs:
+        output_kind(o)
+        if o.resolve() == Path(loci_path).resolve():
+            raise NcvError(
+                "the output would replace the input loci file; choose another name", path=o
+            )
+    if chunk_size < 1:
+        raise NcvError(f"chunk size must be positive, got {chunk_size}")
+    names, arch = score_names(model.label_columns), model.name
+    writers = [
+        VcfScoreWriter(o, names=names, model_name=arch)
+        if output_kind(o) == "vcf"
+        else TableScoreWriter(o)
+        for o in outs
+    ]
+    vcfs = [w for w in writers if isinstance(w, VcfScoreWriter)]
+    tap = (lambda n, raw: [w.feed(n, raw) for w in vcfs]) if vcfs else None
+    rejected: list[Rejection] = []
+    n = 0
+    report_path = rejected_report_path(outs[0])
+    with LociFile(loci_path, tap=tap) as src, ExitStack() as stack:
+        if vcfs and src.fmt != "vcf":
+            raise NcvError(
+                f"a VCF output needs a VCF input; {src.path} is {src.fmt}", path=vcfs[0].path
+            )
+        for w in writers:
+            stack.enter_context(w)
+        for chunk in iter_scores(
+            model,
+            src,
+            genome_path,
+            tracks_path,
+            cell_line,
+            chunk_size=chunk_size,
+            batch_size=batch_size,
+            progress=progress,
+            stop=stop,
+        ):
+            rejected.extend(chunk.rejected)
+            n += len(chunk.scores)
+            for w in writers:
+                w.write(chunk)
+        if n == 0:  # the report says why; no output file is left behind
+            write_rejections(rejected, report_path)
+            raise_if_unusable(0, rejected, src.path)
+    write_rejections(rejected, report_path)
+    return ScoreReport(n, rejected, outs, report_path)
+
+
+def score_loci(
+    model: LoadedModel,
+    batch: LociBatch,
+    genome: Genome,
+    tracks: TrackSet,
+    *,
+    batch_size: int = 2048,
+) -> tuple[pd.DataFrame, ScoreChunk]:
+    """Place parsed loci (``parse_variant``, ``read_loci``) on open inputs, build their features
+    once and score them in memory: ``(feature rows, ScoreChunk)``."""
+    window = model.trained_window
     placed = place(batch, genome, window=window)
     table = compute_features(placed.table, genome, tracks, window)
-    return _score_chunk(model, table, placed.rejected, batch_size)
+    return table, _score_chunk(model, table, placed.rejected, batch_size)
+
+
+@dataclass
+class VariantLookup:
+    """One variant typed by a person, under a model."""
+
+    row: pd.DataFrame  # 0 or 1 feature-table rows (``seq``, features), for ISM and the window
+    scores: pd.DataFrame  # :func:`score_features` columns; empty when it cannot be scored
+    rejected: pd.DataFrame  # why not, when it could not be placed or has no ALT
+
+
+def lookup_variant(
+    model: LoadedModel,
+    text: str,
+    genome_path: str | os.PathLike,
+    tracks_path: str | os.PathLike,
+    cell_line: str,
+) -> VariantLookup:
+    """Score ``chr:pos ref>alt`` (:func:`ncv_core.features.loci.parse_variant`) with a genome and
+    a cell line's tracks; its feature row is computed once and serves the score and the views."""
+    with Genome(genome_path) as genome:
+        tracks = TrackSet(read_manifest(tracks_path), cell_line, genome)
+        _check(model, genome, tracks, cell_line)
+        table, chunk = score_loci(model, parse_variant(text), genome, tracks)
+    row = table.drop(columns=["_line", "_raw"], errors="ignore")
+    return VariantLookup(row, chunk.scores, rejections_frame(chunk.rejected))
 
 
 def _score_chunk(

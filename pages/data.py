@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ncv_core.constants import CELL_LINES
-from ncv_core.features import build_features
-from ui import cached, frame, render, state
+from ncv_core.features.build import build_features
+from ui import cached, dataset, frame, render, state
 
 frame.require(__file__)
 
@@ -24,10 +24,10 @@ if source == "Demo data set":
     index = CELL_LINES.index(current.cell_line) if current.demo else 0
     cell = st.selectbox("Cell line", CELL_LINES, index=index)
     if not current.demo or cell != current.cell_line:
-        state.set_dataset(state.demo_dataset(cell))
+        state.set_dataset(dataset.demo_dataset(cell))
         st.rerun()  # redraw the sidebar with the new data set
 else:
-    demo = cached.demo_paths()
+    demo = dataset.demo_paths()
     upload = st.file_uploader(
         "Loci file: VCF, BED, CSV or TSV (gzip is fine)",
         type=["vcf", "bed", "csv", "tsv", "txt", "gz"],
@@ -44,7 +44,7 @@ else:
     st.caption("The paths start as the demo's genome and tracks; replace them with yours.")
     if upload is not None and genome and tracks:
         loci = state.save_upload(upload.name, upload.getvalue())
-        names, found = cached.manifest_cell_lines(tracks, state.file_stamp(tracks))
+        names, found = cached.manifest_cell_lines(tracks, dataset.file_stamp(tracks))
         render.show_notes(found)
         cell = st.selectbox("Cell line", names)
         if st.button("Build features", type="primary", icon=":material/play_arrow:"):
@@ -61,7 +61,7 @@ else:
                 )
                 status.update(label="Features computed", state="complete")
             state.set_dataset(
-                state.DataSet(str(loci), genome, tracks, cell, f"{upload.name} {cell}")
+                dataset.DataSet(str(loci), genome, tracks, cell, f"{upload.name} {cell}")
             )
             st.rerun()
     if state.dataset().demo:

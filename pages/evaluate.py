@@ -6,9 +6,10 @@ import streamlit as st
 
 from ncv_core.constants import CELL_LINES
 from ncv_core.evaluate import cross_cell_line
-from ncv_core.modelio import LoadedModel, save_model
+from ncv_core.io.model_folder import save_model
+from ncv_core.models.loaded import LoadedModel
 from ncv_core.training import TrainConfig, train
-from ui import cached, frame, notes, plots, render, state
+from ui import cached, dataset, frame, notes, plots, render, state
 
 frame.require(__file__)
 
@@ -82,7 +83,7 @@ key = f"ncv_cross_{path}"
 if st.button("Train per cell line and evaluate", icon=":material/play_arrow:"):
     tables, models = {}, {}
     for cell in CELL_LINES:
-        feats = cached.features(state.demo_dataset(cell))
+        feats = cached.features(dataset.demo_dataset(cell))
         tables[cell] = feats.table
         if cell == own:
             models[cell] = loaded

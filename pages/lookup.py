@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from ncv_core.coords import window_bounds
 from ncv_core.errors import NcvError
-from ncv_core.genome import window_bounds
 from ncv_core.interpret.ism import ism_table
 from ui import cached, frame, plots, render, seqplots, state
 from ui.batch import score_file

@@ -7,8 +7,8 @@ import streamlit as st
 
 from ncv_core.constants import BASES
 from ncv_core.errors import NcvError
-from ncv_core.interpret.motifs import Motif, format_meme
-from ncv_core.modelio import save_model
+from ncv_core.io.model_folder import save_model
+from ncv_core.io.motif_files import Motif, format_meme
 from ncv_core.training import train
 from ui import cached, frame, render, seqplots, state
 

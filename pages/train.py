@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ncv_core.models import MODELS
-from ncv_core.training.config import METHODS
+from ncv_core.training.types import METHODS
 from ui import cached, frame, plots, render, state
 from ui.jobs import Job, TrainingRun
 from ui.modelfiles import zip_model

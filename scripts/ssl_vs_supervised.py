@@ -26,8 +26,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ncv_core.evaluate import mean_se  # noqa: E402
-from ncv_core.tables import read_table  # noqa: E402
+from ncv_core.io.tables import read_table  # noqa: E402
+from ncv_core.metrics import mean_se  # noqa: E402
 from ncv_core.training import TrainConfig, train  # noqa: E402
 
 METHODS = ("supervised", "ssl")

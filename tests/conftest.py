@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ncv_core.genome import write_fasta
-from ncv_core.tracks import write_bigwig, write_narrowpeak
+from ncv_core.io.bigwig import write_bigwig
+from ncv_core.io.genome import write_fasta
+from ncv_core.io.peaks import write_narrowpeak
 
 REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 

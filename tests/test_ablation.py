@@ -9,8 +9,8 @@ import pytest
 from _synthetic import META, one_thread, synthetic_table  # noqa: F401 (one_thread: autouse)
 
 from ncv_core.errors import NcvError
-from ncv_core.evaluate import mean_se
 from ncv_core.interpret.ablation import group_ablation
+from ncv_core.metrics import mean_se
 from ncv_core.training import train
 
 FAST = {"epochs": 2, "folds": 3, "seed": 1}

@@ -17,8 +17,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from ncv_core.demo import ensure_demo
-from ncv_core.features import build_features
-from ncv_core.modelio import CARD, WEIGHTS, save_model
+from ncv_core.features.build import build_features
+from ncv_core.io.model_folder import CARD, WEIGHTS, save_model
 from ncv_core.training import train
 from ui.jobs import one_torch_thread
 from ui.modelfiles import zip_model

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ncv_core.cli import main
-from ncv_core.tables import read_table
+from ncv_core.io.tables import read_table
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -12,13 +12,12 @@ import torch
 from _synthetic import META, one_thread, synthetic_table  # noqa: F401 (autouse: one thread)
 
 from ncv_core.cli import main
-from ncv_core.features import build_features
-from ncv_core.interpret.motifs import Motif, write_meme
-from ncv_core.modelio import write_model
+from ncv_core.features.build import build_features
+from ncv_core.io.model_folder import CARD_FORMAT, CARD_VERSION, write_model
+from ncv_core.io.motif_files import Motif, write_meme
+from ncv_core.io.tables import read_table, write_table
 from ncv_core.models import build_model
-from ncv_core.tables import read_table, write_table
-from ncv_core.training.card import CARD_FORMAT, CARD_VERSION
-from ncv_core.training.data import Scaler, feature_matrix
+from ncv_core.models.encoding import Scaler, feature_matrix
 
 pytestmark = pytest.mark.filterwarnings("ignore::ncv_core.errors.NcvWarning")
 WINDOW = 50
@@ -67,7 +66,7 @@ def _locus_args(s: dict, pos: int = 1000) -> list[str]:
 
 def _naive_logits(model_dir: Path, s: dict, pos: int) -> tuple[float, np.ndarray]:
     """Independent reference: one forward per mutant of the locus's feature-table row."""
-    from ncv_core.modelio import load_model
+    from ncv_core.io.model_folder import load_model
 
     loaded = load_model(model_dir, device="cpu")
     row = s["feats"].table[s["feats"].table["pos"] == pos].reset_index(drop=True)

@@ -11,18 +11,16 @@ import pytest
 from _synthetic import META, one_thread, synthetic_table, threads  # noqa: F401 (one_thread: autouse fixture)
 from sklearn.metrics import roc_auc_score
 
-from ncv_core.evaluate import (
+from ncv_core.evaluate import cross_cell_line, evaluate_model, evaluation_rows
+from ncv_core.metrics import (
     baseline_metrics,
     binary_metrics,
-    cross_cell_line,
     cv_summary,
-    evaluate_model,
-    evaluation_rows,
     mean_se,
     pr_curve,
     roc_curve,
 )
-from ncv_core.modelio import LoadedModel
+from ncv_core.models.loaded import LoadedModel
 from ncv_core.training import train
 
 

@@ -7,13 +7,13 @@ import pandas as pd
 import pyBigWig
 import pytest
 
-from ncv_core import features as features_mod
+from ncv_core.features import build as features_mod
 from ncv_core.constants import COMPOSITION_COLUMNS
 from ncv_core.errors import NcvError
-from ncv_core.features import build_features, rejected_report_path
+from ncv_core.features.build import build_features
+from ncv_core.io.bigwig import write_bigwig
+from ncv_core.io.tables import read_table, rejected_report_path, write_table
 from ncv_core.sequence import composition
-from ncv_core.tables import read_table, write_table
-from ncv_core.tracks import write_bigwig
 
 pytestmark = pytest.mark.filterwarnings("ignore::ncv_core.errors.NcvWarning")
 

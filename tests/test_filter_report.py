@@ -14,7 +14,7 @@ from torch import nn
 
 from ncv_core.errors import NcvError
 from ncv_core.interpret.filter_report import filter_report, require_filters
-from ncv_core.interpret.motifs import Motif, information_content, jaspar_motifs
+from ncv_core.io.motif_files import Motif, information_content, jaspar_motifs
 from ncv_core.models import build_model
 
 L = 60
@@ -105,9 +105,9 @@ def test_demo_deepbind_filters_recover_the_planted_motifs(tmp_path, jaspar) -> N
     """DeepBind-like model (registry ``deepbind``, 64 filters of 15 bp, Adam) on the GM12878
     demo: every planted JASPAR motif is a significant (q < 0.05) match of some filter."""
     from ncv_core.demo import build_demo
-    from ncv_core.features import build_features
+    from ncv_core.features.build import build_features
+    from ncv_core.models.encoding import sequence_array
     from ncv_core.training import train
-    from ncv_core.training.data import sequence_array
 
     paths = build_demo(tmp_path / "demo", seed=0)
     feats = build_features(

@@ -6,10 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ncv_core import genome as genome_mod
+from ncv_core.io import genome as genome_mod
+from ncv_core.coords import contig_key, fingerprint, guess_build, window_bounds
 from ncv_core.errors import NcvError, NcvWarning
-from ncv_core.genome import Genome, contig_key, fingerprint, guess_build, window_bounds, write_fasta
-from ncv_core.tracks import bigwig_contigs
+from ncv_core.io.bigwig import bigwig_contigs
+from ncv_core.io.genome import Genome, write_fasta
 
 
 def test_window_bounds_paper_convention() -> None:

@@ -10,12 +10,12 @@ import pytest
 import torch
 
 from ncv_core.errors import NcvError
-from ncv_core.features import build_features
+from ncv_core.features.build import build_features
 from ncv_core.interpret.inputs import model_inputs, parse_locus
-from ncv_core.modelio import LoadedModel
 from ncv_core.models import build_model
+from ncv_core.models.encoding import Scaler, feature_matrix
+from ncv_core.models.loaded import LoadedModel
 from ncv_core.sequence import one_hot
-from ncv_core.training.data import Scaler, feature_matrix
 
 WINDOW = 50
 

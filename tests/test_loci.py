@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from ncv_core.errors import NcvError
-from ncv_core.genome import Genome
-from ncv_core.loci import iter_loci, place, read_loci, rejections_frame, summarize
+from ncv_core.features.loci import iter_loci, place, read_loci, rejections_frame, summarize
+from ncv_core.io.genome import Genome
 
 
 def bgzip(data: bytes) -> bytes:
@@ -239,7 +239,7 @@ def test_real_vcf(real_data: Path) -> None:
 
 
 def test_real_vcf_on_wrong_genome_is_unusable(real_data: Path) -> None:
-    from ncv_core.loci import raise_if_unusable
+    from ncv_core.features.loci import raise_if_unusable
 
     with Genome(real_data / "genome" / "z.fa") as genome:
         placed = place(
@@ -266,14 +266,14 @@ def test_real_vcf_on_wrong_genome_is_unusable(real_data: Path) -> None:
     ],
 )
 def test_parse_typed_variant(text: str, expected: list) -> None:
-    from ncv_core.loci import parse_variant
+    from ncv_core.features.loci import parse_variant
 
     batch = parse_variant(text)
     assert batch.table[["chrom", "pos", "ref", "alt"]].values.tolist() == [expected]
 
 
 def test_parse_typed_variant_problems() -> None:
-    from ncv_core.loci import parse_variant
+    from ncv_core.features.loci import parse_variant
 
     assert [r.category for r in parse_variant("chr1:5 AT>G").rejected] == ["indel"]
     with pytest.raises(NcvError, match="write it as chr:pos ref>alt"):

@@ -10,9 +10,10 @@ from scipy.stats import false_discovery_control
 from torch import nn
 
 from ncv_core.errors import NcvError
-from ncv_core.interpret import motifs as motifs_module
+from ncv_core.io import motif_files as motifs_module
 from ncv_core.interpret.filters import filter_motifs
-from ncv_core.interpret.motifs import (
+from ncv_core.interpret.tomtom import _bh, _column_scores, _tomtom_numpy, tomtom
+from ncv_core.io.motif_files import (
     Motif,
     format_meme,
     information_content,
@@ -22,7 +23,6 @@ from ncv_core.interpret.motifs import (
     reverse_complement_pwm,
     write_meme,
 )
-from ncv_core.interpret.tomtom import _bh, _column_scores, _tomtom_numpy, tomtom
 
 CONSENSUS = REAL_DATA / "motifs" / "jaspar_2024_consensus.meme"
 CISBP = REAL_DATA / "motifs" / "Homo_sapiens.meme"

@@ -10,10 +10,10 @@ import pytest
 from ncv_core.cli import main
 from ncv_core.constants import COMPOSITION_COLUMNS
 from ncv_core.errors import NcvError
-from ncv_core.features import build_features
-from ncv_core.modelio import load_model, save_model
+from ncv_core.features.build import build_features
+from ncv_core.io.model_folder import load_model, save_model
+from ncv_core.io.scores import read_vcf_info
 from ncv_core.score import alt_table, alt_windows, effect_columns, iter_scores, score_features
-from ncv_core.score_io import read_vcf_info
 from ncv_core.training import train
 
 pytestmark = pytest.mark.filterwarnings("ignore::ncv_core.errors.NcvWarning")
@@ -188,7 +188,7 @@ def test_score_errors(scored_setup, tmp_path: Path, capsys) -> None:
 
 def test_genome_of_another_build_is_refused(scored_setup, tmp_path: Path) -> None:
     t, loci, model, _ = scored_setup
-    from ncv_core.genome import write_fasta
+    from ncv_core.io.genome import write_fasta
 
     other = tmp_path / "other.fa"
     write_fasta(
@@ -206,20 +206,21 @@ def test_genome_of_another_build_is_refused(scored_setup, tmp_path: Path) -> Non
 
 
 def test_score_typed_variant_in_memory(scored_setup) -> None:
-    from ncv_core.genome import Genome
-    from ncv_core.loci import parse_variant
-    from ncv_core.score import check_inputs, score_loci
-    from ncv_core.tracks import TrackSet, read_manifest
+    from ncv_core.features.loci import parse_variant
+    from ncv_core.features.tracks import TrackSet
+    from ncv_core.io.genome import Genome
+    from ncv_core.io.manifest import read_manifest
+    from ncv_core.score import _check, score_loci
 
     t, loci, model, res = scored_setup
     first = res.table.iloc[0]
     with Genome(t.genome) as g:
         tracks = TrackSet(read_manifest(t.tracks), "CL", g)
-        check_inputs(model, g, tracks, "CL")
-        chunk = score_loci(
+        _check(model, g, tracks, "CL")
+        _, chunk = score_loci(
             model, parse_variant(f"chr1:{first.pos} {first.ref}>{first.alt}"), g, tracks
         )
-        bad = score_loci(
+        _, bad = score_loci(
             model, parse_variant(f"chr1:{first.pos} {t.other('chr1', int(first.pos))}>G"), g, tracks
         )
     file_scores = score_features(model, res.table.iloc[[0]].reset_index(drop=True))

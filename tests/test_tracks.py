@@ -8,17 +8,11 @@ import pyBigWig
 import pytest
 
 from ncv_core.errors import NcvError, NcvWarning
-from ncv_core.genome import Genome
-from ncv_core.tracks import (
-    TrackSet,
-    in_peaks,
-    read_manifest,
-    read_peaks,
-    signal_values,
-    window_signal_stats,
-    write_bigwig,
-)
-from ncv_core.tracks.peaks import _merge
+from ncv_core.features.tracks import TrackSet
+from ncv_core.io.bigwig import signal_values, window_signal_stats, write_bigwig
+from ncv_core.io.genome import Genome
+from ncv_core.io.manifest import read_manifest
+from ncv_core.io.peaks import _merge, in_peaks, read_peaks
 
 
 def naive_stats(path: Path, chroms, positions, window: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,9 @@ import torch
 from _synthetic import META, one_thread, synthetic_table  # noqa: F401 (one_thread: autouse fixture)
 
 from ncv_core.errors import NcvError
+from ncv_core.io.tables import json_ready
 from ncv_core.models import build_model
+from ncv_core.models.encoding import Inputs, Scaler, label_matrix, select_features
 from ncv_core.sequence import one_hot
 from ncv_core.training import (
     PseudoLabelTrainer,
@@ -23,9 +25,7 @@ from ncv_core.training import (
     paper_split,
     train,
 )
-from ncv_core.training.card import json_ready
-from ncv_core.training.data import Inputs, Scaler, label_matrix, select_features
-from ncv_core.training.loop import alpha_schedule, pseudo_labels, shuffled_batches
+from ncv_core.training.steps import alpha_schedule, pseudo_labels, shuffled_batches
 
 FAST = {"epochs": 2, "n_labelled": 60, "n_val": 40}
 
@@ -108,7 +108,7 @@ def _data(n: int = 200, seed: int = 0) -> tuple[Inputs, np.ndarray, Inputs, np.n
     t = synthetic_table(n, seed=seed)
     cols = META["feature_columns"]
     sc = Scaler.fit(t[cols].to_numpy(), cols)
-    from ncv_core.training.data import encode
+    from ncv_core.models.encoding import encode
 
     x = encode(t, scaler=sc, uses_seq=True)
     y = label_matrix(t, ["label"])[:, 0]
@@ -125,8 +125,8 @@ def test_alpha_zero_without_promotion_equals_supervised_bit_for_bit() -> None:
     X, y, Xv, yv = _data()
     y_semi = y.copy()
     y_semi[::3] = -1  # a third of the rows unlabelled
-    sup = SupervisedTrainer(_model(), epochs=3, seed=5).fit(X, y_semi, X_val=Xv, y_val=yv)
-    ssl = PseudoLabelTrainer(_model(), epochs=3, seed=5, alpha=lambda t: 0.0, threshold=None).fit(
+    sup = SupervisedTrainer(_model(), TrainConfig(epochs=3), seed=5).fit(X, y_semi, X_val=Xv, y_val=yv)
+    ssl = PseudoLabelTrainer(_model(), TrainConfig(epochs=3), seed=5, alpha=lambda t: 0.0).fit(
         X, y_semi, X_val=Xv, y_val=yv, y_hidden=np.where(y_semi < 0, y, -1)
     )
     for (k, a), b in zip(
@@ -137,7 +137,7 @@ def test_alpha_zero_without_promotion_equals_supervised_bit_for_bit() -> None:
         for key in ("train_loss", "val_loss", "val_auroc", "val_aupr"):
             assert h_sup[key] == h_ssl[key]
     # and the ramp really changes the result once alpha > 0
-    ramp = PseudoLabelTrainer(_model(), epochs=3, seed=5, t1=0, t2=5, threshold=None)
+    ramp = PseudoLabelTrainer(_model(), TrainConfig(epochs=3, t1=0, t2=5), seed=5)
     ramp.fit(X, y_semi, X_val=Xv, y_val=yv)
     assert not torch.equal(ramp.model.fc3.weight, sup.model.fc3.weight)
 
@@ -146,9 +146,8 @@ def _step_norm(max_grad_norm: float | None, lr: float = 0.01) -> tuple[float, to
     """||w1 - w0|| / lr over all parameters after one SGD step on one batch of every row."""
     X, y, _, _ = _data(60)
     before = [p.detach().clone() for p in _model().parameters()]
-    tr = SupervisedTrainer(
-        _model(), epochs=1, batch_size=len(y), lr=lr, seed=2, max_grad_norm=max_grad_norm
-    ).fit(X, y)
+    cfg = TrainConfig(epochs=1, batch_size=len(y), lr=lr, max_grad_norm=max_grad_norm)
+    tr = SupervisedTrainer(_model(), cfg, seed=2).fit(X, y)
     assert tr.n_batches_ == 1
     sq = sum(
         float(((p.detach() - b) ** 2).sum())
@@ -175,7 +174,7 @@ def test_promotion_moves_confident_rows_and_keeps_given_labels() -> None:
     y_semi = y.copy()
     y_semi[::2] = -1
     before = y_semi.copy()
-    tr = PseudoLabelTrainer(_model(), epochs=3, seed=0, threshold=0.6, t1=0, t2=10)
+    tr = PseudoLabelTrainer(_model(), TrainConfig(epochs=3, threshold=0.6, t1=0, t2=10))
     tr.fit(X, y_semi, X_val=Xv, y_val=yv, y_hidden=np.where(y_semi < 0, y, -1))
     assert np.array_equal(y_semi, before)  # the caller's labels never change
     given = before >= 0
@@ -362,20 +361,11 @@ def test_promotion_waits_for_the_unlabelled_loss() -> None:
     X, y, Xv, yv = _data()
     y_semi = y.copy()
     y_semi[::2] = -1
-    tr = PseudoLabelTrainer(
-        _model(), epochs=3, seed=0, threshold=0.5, t1=1000, t2=2000, promote_from=None
-    )
+    cfg = TrainConfig(epochs=3, threshold=0.5, t1=1000, t2=2000, promote_from=None)
+    tr = PseudoLabelTrainer(_model(), cfg)
     tr.fit(X, y_semi, X_val=Xv, y_val=yv)
     assert (tr.labeled_iter_ <= 0).all() and tr.history_[-1]["n_promoted_total"] == 0
-    tr = PseudoLabelTrainer(
-        _model(),
-        epochs=3,
-        seed=0,
-        threshold=0.5,
-        t1=1000,
-        t2=2000,
-        promote_from=0,
-    )
+    tr = PseudoLabelTrainer(_model(), TrainConfig(epochs=3, threshold=0.5, t1=1000, t2=2000))
     tr.fit(X, y_semi, X_val=Xv, y_val=yv)
     assert (tr.labeled_iter_ > 0).any()
 

@@ -18,7 +18,8 @@ from _synthetic import META, one_thread, synthetic_table  # noqa: F401 (one_thre
 
 from ncv_core.errors import NcvError, NcvWarning, warn
 from ncv_core.evaluate import cross_cell_line
-from ncv_core.modelio import CARD, SPLIT, WEIGHTS, LoadedModel, load_model, save_model
+from ncv_core.io.model_folder import CARD, SPLIT, WEIGHTS, load_model, save_model
+from ncv_core.models.loaded import LoadedModel
 from ncv_core.training import train
 from ui import notes, plots, seqplots
 from ui.jobs import Job, TrainingRun, one_torch_thread

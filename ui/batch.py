@@ -1,7 +1,8 @@
 """A file of variants scored for the Variant lookup page (plain Python: no Streamlit).
 
-``ncv_core.score.iter_scores`` streams the file; the chunks are kept, so that a VCF input also
-comes back as the same VCF annotated with the scores (``ncv_core.score_io``).
+:func:`ncv_core.score.score_file` does the work in one pass over the upload, writing the scores
+(Parquet) and, for a VCF, the annotated VCF into the session's folder; this module only reads
+them back for the page.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ncv_core.modelio import LoadedModel
-from ncv_core.rejections import rejections_frame, summarize
-from ncv_core.score import iter_scores
-from ncv_core.score_io import score_names, write_annotated_vcf
+from ncv_core.io.tables import read_table
+from ncv_core.models.loaded import LoadedModel
+from ncv_core.rejections import rejections_frame
+from ncv_core.score import score_file as core_score_file
 from ui import notes
-from ui.state import DataSet
+from ui.dataset import DataSet
 
 
 @dataclass
@@ -41,25 +42,15 @@ def score_file(
     progress: Callable[[dict], None] | None = None,
 ) -> BatchScores:
     """Score every variant of ``src`` with the data set's genome and tracks."""
+    table = src.with_name(f"scores-{model_name}.parquet")
+    outs = [table]
+    if src.name.lower().endswith((".vcf", ".vcf.gz")):
+        outs.append(src.with_name(f"scored-{model_name}.vcf.gz"))
     with notes.collect() as found:
-        chunks = list(
-            iter_scores(loaded, src, data.genome, data.tracks, data.cell_line, progress=progress)
+        done = core_score_file(
+            loaded, src, data.genome, data.tracks, data.cell_line, outs, progress=progress
         )
-    rejected = [r for c in chunks for r in c.rejected]
-    parts = [c.scores for c in chunks if len(c.scores)]
-    scores = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    vcf = None
-    if src.name.lower().endswith((".vcf", ".vcf.gz")) and len(scores):
-        out = src.with_name(f"scored-{model_name}.vcf.gz")
-        write_annotated_vcf(
-            src,
-            chunks,
-            out,
-            names=score_names(loaded.label_columns),
-            model_name=loaded.card["architecture"]["name"],
-        )
-        vcf = out.read_bytes()
-    summary = summarize(len(scores), rejected).replace("kept", "scored", 1)
-    return BatchScores(
-        src.name, model_name, scores, rejections_frame(rejected), summary, vcf, found
-    )
+    scores, _ = read_table(table)
+    vcf = outs[1].read_bytes() if len(outs) > 1 else None
+    rejected = rejections_frame(done.rejected)
+    return BatchScores(src.name, model_name, scores, rejected, done.summary, vcf, found)

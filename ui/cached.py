@@ -16,11 +16,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ncv_core.constants import MARKS
-from ncv_core.demo import DemoPaths, ensure_demo
 from ncv_core.evaluate import evaluate_model
-from ncv_core.features import build_features, compute_features
-from ncv_core.genome import Genome
+from ncv_core.features.build import build_features
+from ncv_core.features.loci import rejections_frame
+from ncv_core.features.tracks import track_signals
 from ncv_core.interpret.attribution import AttributionResult, attribute
 from ncv_core.interpret.filters import (
     FilterClusters,
@@ -32,14 +31,14 @@ from ncv_core.interpret.filters import (
 )
 from ncv_core.interpret.importance import FeatureImportance, feature_importance
 from ncv_core.interpret.ism import IsmResult, saturation_mutagenesis
-from ncv_core.interpret.motifs import jaspar_motifs
 from ncv_core.interpret.tomtom import tomtom
-from ncv_core.loci import parse_variant, place, rejections_frame
-from ncv_core.modelio import LoadedModel, load_model
-from ncv_core.score import check_inputs, model_window, score_features, score_loci
-from ncv_core.tracks import TrackSet, cell_lines, read_manifest, signal_values
+from ncv_core.io.manifest import cell_lines, read_manifest
+from ncv_core.io.model_folder import load_model
+from ncv_core.io.motif_files import jaspar_motifs
+from ncv_core.models.loaded import LoadedModel
+from ncv_core.score import lookup_variant, score_features
 from ui import notes
-from ui.state import DataSet, file_stamp
+from ui.dataset import DataSet, file_stamp
 
 
 @dataclass
@@ -51,11 +50,6 @@ class Features:
     rejected: pd.DataFrame
     summary: str
     notes: list[str] = field(default_factory=list)
-
-
-@st.cache_data(show_spinner="Building the demo data set (first start only, a few seconds)...")
-def demo_paths() -> DemoPaths:
-    return ensure_demo()
 
 
 @st.cache_data(show_spinner="Computing features...", max_entries=16)
@@ -215,32 +209,24 @@ def influence(path: str, data: DataSet, n_seqs: int) -> tuple[FilterInfluence, F
 
 @dataclass
 class Lookup:
-    """One variant typed by the user, under a model: its feature row and its score."""
+    """One variant typed by the user, under a model (:class:`ncv_core.score.VariantLookup`)."""
 
-    row: pd.DataFrame  # 0 or 1 feature-table rows (``seq``, features), for ISM and the window
-    scores: pd.DataFrame  # ``score_features`` columns; empty when it cannot be scored
-    rejected: pd.DataFrame  # why not, when it could not be placed or has no ALT
+    row: pd.DataFrame
+    scores: pd.DataFrame
+    rejected: pd.DataFrame
     notes: list[str] = field(default_factory=list)
 
 
 @st.cache_data(show_spinner="Scoring the variant...", max_entries=64)
 def _lookup(path: str, stamp: str, data_key: tuple, text: str) -> Lookup:
-    loaded = model(path)
     _, genome_path, tracks_path, cell_line, _ = data_key
-    window = model_window(loaded)
-    with notes.collect() as found, Genome(genome_path) as genome:
-        tracks = TrackSet(read_manifest(tracks_path), cell_line, genome)
-        check_inputs(loaded, genome, tracks, cell_line)
-        batch = parse_variant(text)
-        chunk = score_loci(loaded, batch, genome, tracks)
-        placed = place(batch, genome, window=window)
-        row = compute_features(placed.table, genome, tracks, window) if len(placed.table) else None
-    row = pd.DataFrame() if row is None else row.drop(columns=["_line", "_raw"], errors="ignore")
-    return Lookup(row, chunk.scores, rejections_frame(chunk.rejected), found)
+    with notes.collect() as found:
+        found_ = lookup_variant(model(path), text, genome_path, tracks_path, cell_line)
+    return Lookup(found_.row, found_.scores, found_.rejected, found)
 
 
 def lookup(path: str, data: DataSet, text: str) -> Lookup:
-    """Score ``chr:pos ref>alt`` with the data set's genome and tracks (``score_loci``)."""
+    """Score ``chr:pos ref>alt`` with the data set's genome and tracks (``lookup_variant``)."""
     return _lookup(str(path), file_stamp(path), data.key(), text.strip())
 
 
@@ -257,16 +243,10 @@ def score_rows(path: str, frame: pd.DataFrame) -> pd.DataFrame:
 @st.cache_data(show_spinner="Reading the tracks...", max_entries=64)
 def _signals(data_key: tuple, chrom: str, start: int, end: int) -> tuple[int, dict]:
     _, genome_path, tracks_path, cell_line, _ = data_key
-    with Genome(genome_path) as genome:
-        length = genome.contigs[genome.resolve(chrom) or chrom]
-    specs = [s for s in read_manifest(tracks_path) if s.cell_line == cell_line]
-    specs.sort(key=lambda s: MARKS.index(s.mark) if s.mark in MARKS else len(MARKS))
-    lo, hi = max(0, start), min(length, end)
-    return lo, {s.mark: signal_values(s.signal, chrom, lo, hi) for s in specs}
+    return track_signals(genome_path, tracks_path, cell_line, chrom, start, end)
 
 
 def signals(data: DataSet, chrom: str, start: int, end: int) -> tuple[int, dict[str, np.ndarray]]:
     """Per-base signal of every track of the data set's cell line over ``[start, end)``
-    (0-based, clipped to the contig): the clipped start and one array per mark, in the
-    paper's mark order."""
+    (:func:`ncv_core.features.tracks.track_signals`)."""
     return _signals(data.key(), chrom, start, end)

@@ -24,7 +24,7 @@ import streamlit as st
 import torch
 
 from ncv_core.errors import NcvError
-from ncv_core.modelio import save_model
+from ncv_core.io.model_folder import save_model
 from ncv_core.training import train
 from ui import notes, state
 

@@ -3,7 +3,7 @@
 An upload is either a zip of a model folder or the folder's files themselves. Only the three
 known names are written (``model.safetensors``, ``card.json``, ``split.tsv``; any folder inside a
 zip is ignored, so nothing is written outside the target), and the result is then checked by
-``ncv_core.modelio.load_model``, which reads safetensors and JSON only (never a pickle).
+``ncv_core.io.model_folder.load_model``, which reads safetensors and JSON only (never a pickle).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from ncv_core.errors import NcvError
-from ncv_core.modelio import CARD, SPLIT, WEIGHTS, load_model
+from ncv_core.io.model_folder import CARD, SPLIT, WEIGHTS, load_model
 
 KNOWN = (WEIGHTS, CARD, SPLIT)
 MAX_MEMBER_BYTES = 512 * 1024 * 1024

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ncv_core.constants import BASES
-from ncv_core.interpret.motifs import information_content
+from ncv_core.io.motif_files import information_content
 from ui.plots import BASE_COLORS, layout
 
 
@@ -133,7 +133,7 @@ def logo_figure(
 
     ``matrix`` is ``(L, 4)`` with columns A,C,G,T: letter heights (importance, attributions;
     negative values point down), or base probabilities with ``information=True``, drawn in bits
-    (each row times its information content, ``ncv_core.interpret.motifs.information_content``).
+    (each row times its information content, ``ncv_core.io.motif_files.information_content``).
     """
     values = np.asarray(matrix, dtype=np.float64)
     if information:

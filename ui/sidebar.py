@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ncv_core.errors import NcvError
-from ncv_core.modelio import read_card
+from ncv_core.io.model_folder import read_card
 from ui import cached, state
 from ui.render import fmt
 

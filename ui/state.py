@@ -10,52 +10,18 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import streamlit as st
 
 from ncv_core.errors import NcvError
-from ncv_core.modelio import CARD, WEIGHTS, read_card
+from ncv_core.io.model_folder import CARD, read_card
+from ui.dataset import DataSet, demo_dataset
 
 _WORKSPACE = "ncv_workspace"
 _DATA = "ncv_data"
 _MODEL = "ncv_model"
 DEFAULT_CELL_LINE = "GM12878"
-
-
-@dataclass(frozen=True)
-class DataSet:
-    """The inputs of a feature table: loci file, genome, tracks manifest and cell line."""
-
-    loci: str
-    genome: str
-    tracks: str
-    cell_line: str
-    name: str
-    demo: bool = False
-
-    def key(self) -> tuple[str, str, str, str, str]:
-        """Hashable identity for caches: the paths, the cell line and the loci file's stamp."""
-        return (self.loci, self.genome, self.tracks, self.cell_line, file_stamp(self.loci))
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def file_stamp(path: str | os.PathLike) -> str:
-    """Size and modification time of a file (or a model folder's files): a cache-key part."""
-    p = Path(path)
-    files = [p / CARD, p / WEIGHTS] if p.is_dir() else [p]
-    parts = []
-    for f in files:
-        try:
-            s = f.stat()
-        except OSError:
-            parts.append("missing")
-            continue
-        parts.append(f"{s.st_size}:{s.st_mtime_ns}")
-    return "|".join(parts)
 
 
 def workspace() -> Path:
@@ -83,20 +49,6 @@ def models_dir() -> Path:
 
 def uploads_dir() -> Path:
     return workspace() / "uploads"
-
-
-def demo_dataset(cell_line: str) -> DataSet:
-    from ui.cached import demo_paths
-
-    demo = demo_paths()
-    return DataSet(
-        loci=str(demo.loci[cell_line]),
-        genome=str(demo.genome),
-        tracks=str(demo.tracks),
-        cell_line=cell_line,
-        name=f"demo {cell_line}",
-        demo=True,
-    )
 
 
 def dataset() -> DataSet:

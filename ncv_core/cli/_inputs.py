@@ -45,8 +45,8 @@ def load_inputs(args: argparse.Namespace):
     """``(loaded model, ModelInputs)`` from the parsed options."""
     from ncv_core.errors import NcvError
     from ncv_core.interpret.inputs import model_inputs
-    from ncv_core.modelio import load_model
-    from ncv_core.tables import read_table, table_format
+    from ncv_core.io.model_folder import load_model
+    from ncv_core.io.tables import read_table, table_format
 
     table_format(args.out)
     loaded = load_model(args.model, device=args.device)

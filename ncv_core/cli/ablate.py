@@ -97,10 +97,10 @@ def side_paths(out: str | Path) -> dict[str, Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ncv_core.cli._progress import TqdmProgress
     from ncv_core.interpret.ablation import default_jobs, group_ablation
     from ncv_core.interpret.importance import feature_importance
-    from ncv_core.tables import read_table, table_format, write_table
+    from ncv_core.io.tables import read_table, table_format, write_table
+    from ncv_core.progress import TqdmProgress
 
     table_format(args.out)
     table, meta = read_table(args.features)

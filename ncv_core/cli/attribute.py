@@ -46,9 +46,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ncv_core.cli._progress import TqdmProgress
     from ncv_core.interpret.attribution import attribute, attribution_table
-    from ncv_core.tables import write_table
+    from ncv_core.io.tables import write_table
+    from ncv_core.progress import TqdmProgress
 
     loaded, inputs = load_inputs(args)
     with TqdmProgress() as bar:

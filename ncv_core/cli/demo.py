@@ -29,8 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from ncv_core.cli._progress import TqdmProgress
     from ncv_core.demo import build_demo, ensure_demo
+    from ncv_core.progress import TqdmProgress
 
     start = time.perf_counter()
     with TqdmProgress() as bar:

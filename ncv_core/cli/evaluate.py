@@ -35,9 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ncv_core.evaluate import evaluate_model
-    from ncv_core.modelio import load_model
-    from ncv_core.tables import read_table, write_json
-    from ncv_core.training.card import json_ready
+    from ncv_core.io.model_folder import load_model
+    from ncv_core.io.tables import json_ready, read_table, write_json
 
     loaded = load_model(args.model, device=args.device)
     table, meta = read_table(args.features)

@@ -51,10 +51,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ncv_core.cli._progress import TqdmProgress
-    from ncv_core.features import build_features, rejected_report_path
-    from ncv_core.rejections import write_rejections
-    from ncv_core.tables import table_format, write_table
+    from ncv_core.features.build import build_features
+    from ncv_core.io.tables import rejected_report_path, table_format, write_rejections, write_table
+    from ncv_core.progress import TqdmProgress
 
     table_format(args.out)  # fail early on an unknown output extension
     with TqdmProgress() as progress:

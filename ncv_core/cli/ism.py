@@ -41,14 +41,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ncv_core.cli._progress import TqdmProgress
     from ncv_core.interpret.ism import (
         DEFAULT_BATCH_SIZE,
         IMPORTANCE,
         ism_table,
         saturation_mutagenesis,
     )
-    from ncv_core.tables import atomic_path, write_table
+    from ncv_core.io.tables import atomic_path, write_table
+    from ncv_core.progress import TqdmProgress
 
     loaded, inputs = load_inputs(args)
     with TqdmProgress() as bar:

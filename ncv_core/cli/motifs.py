@@ -69,12 +69,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ncv_core.cli._progress import TqdmProgress
     from ncv_core.errors import NcvError
     from ncv_core.interpret.filter_report import filter_report, require_filters
-    from ncv_core.interpret.motifs import jaspar_motifs, read_meme, write_meme
-    from ncv_core.modelio import load_model
-    from ncv_core.tables import read_table, write_json, write_table
+    from ncv_core.io.model_folder import load_model
+    from ncv_core.io.motif_files import jaspar_motifs, read_meme, write_meme
+    from ncv_core.io.tables import read_table, write_json, write_table
+    from ncv_core.progress import TqdmProgress
 
     loaded = load_model(args.model, device=args.device)
     require_filters(loaded.model, loaded.card["architecture"]["name"])

@@ -18,7 +18,6 @@ example:
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 NAME = "score"
 HELP = "score variants (ref vs alt) under a model: TSV, Parquet or annotated VCF"
@@ -49,57 +48,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ncv_core.cli._progress import TqdmProgress
-    from ncv_core.errors import NcvError
-    from ncv_core.features import rejected_report_path
-    from ncv_core.loci_formats import detect_format, open_text
-    from ncv_core.modelio import load_model
-    from ncv_core.rejections import raise_if_unusable, summarize, write_rejections
-    from ncv_core.score import iter_scores
-    from ncv_core.score_io import output_kind, score_names, write_annotated_vcf, write_table_stream
+    from ncv_core.io.model_folder import load_model
+    from ncv_core.io.scores import output_kind
+    from ncv_core.progress import TqdmProgress
+    from ncv_core.score import score_file
 
-    kind = output_kind(args.out)
-    if args.chunk_size < 1:
-        raise NcvError(f"--chunk-size must be positive, got {args.chunk_size}")
-    if kind == "vcf":
-        with open_text(args.loci) as fh:
-            if detect_format(args.loci, fh) != "vcf":
-                raise NcvError(
-                    "a VCF output needs a VCF input; use .tsv or .parquet", path=args.out
-                )
+    output_kind(args.out)  # an unknown extension fails before the model is loaded
     model = load_model(args.model, device=args.device)
-    rejected: list = []
-
-    def chunks():
-        for chunk in iter_scores(
+    with TqdmProgress(postfix_keys=("scored",)) as progress:
+        done = score_file(
             model,
             args.loci,
             args.genome,
             args.tracks,
             args.cell_line,
+            args.out,
             chunk_size=args.chunk_size,
             batch_size=args.batch_size,
             progress=progress,
-        ):
-            rejected.extend(chunk.rejected)
-            yield chunk
-
-    with TqdmProgress(postfix_keys=("scored",)) as progress:
-        if kind == "vcf":
-            n = write_annotated_vcf(
-                args.loci,
-                chunks(),
-                args.out,
-                names=score_names(model.label_columns),
-                model_name=model.card["architecture"]["name"],
-            )
-        else:
-            n = write_table_stream((c.scores for c in chunks() if len(c.scores)), args.out)
-    report = rejected_report_path(args.out)
-    write_rejections(rejected, report)
-    if n == 0:
-        Path(args.out).unlink(missing_ok=True)
-        raise_if_unusable(0, rejected, args.loci)
-    print(f"{args.loci}: {summarize(n, rejected).replace('kept', 'scored', 1)}")
-    print(f"wrote {args.out}; rows that could not be scored in {report}")
+        )
+    print(f"{args.loci}: {done.summary}")
+    print(f"wrote {args.out}; rows that could not be scored in {done.report}")
     return 0

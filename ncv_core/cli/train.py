@@ -122,9 +122,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from ncv_core.cli._progress import TqdmProgress
-    from ncv_core.modelio import save_model
-    from ncv_core.tables import read_table
+    from ncv_core.io.model_folder import save_model
+    from ncv_core.io.tables import read_table
+    from ncv_core.progress import TqdmProgress
     from ncv_core.training import TrainConfig, train
 
     table, meta = read_table(args.features)

@@ -32,9 +32,10 @@ from ncv_core.demo.signal import (
 )
 from ncv_core.demo.variants import BASELINE_COLUMNS, place_loci
 from ncv_core.errors import NcvError
-from ncv_core.genome import write_fasta
+from ncv_core.io.bigwig import write_bigwig
+from ncv_core.io.genome import write_fasta
+from ncv_core.io.peaks import write_narrowpeak
 from ncv_core.progress import ProgressFn, report
-from ncv_core.tracks import write_bigwig, write_narrowpeak
 
 STAMP = "demo.complete"
 """Written last into a finished demo folder: JSON with the demo version and seed."""
@@ -242,7 +243,7 @@ def default_demo_dir(seed: int = 0) -> Path:
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env).expanduser()
-    from ncv_core.cache import cache_root
+    from ncv_core.io.cache import cache_root
 
     return cache_root() / f"demo-v{P.DEMO_VERSION}-seed{seed}"
 

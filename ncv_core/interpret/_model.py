@@ -22,7 +22,6 @@ from torch import nn
 
 from ncv_core.device import resolve_device
 from ncv_core.errors import NcvError
-from ncv_core.progress import ProgressFn
 
 LogitFn = Callable[..., torch.Tensor]
 """``f(x_seq (B, 4, L)[, x_tab (B, F)]) -> (B, T)`` positive-class logits."""
@@ -137,33 +136,6 @@ def ref_indices(x: torch.Tensor) -> np.ndarray:
     idx = arr.argmax(axis=1)
     one_hot = (arr.max(axis=1) == 1.0) & (arr.sum(axis=1) == 1.0)
     return np.where(one_hot, idx, -1).astype(np.int64)
-
-
-class _TqdmSink:
-    """A progress callback drawing one tqdm bar on stderr (``verbose=True``)."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-
-    def __call__(self, event: dict[str, Any]) -> None:
-        from tqdm import tqdm
-
-        if self._bar is None or self._bar.desc != event["stage"]:
-            if self._bar is not None:
-                self._bar.close()
-            self._bar = tqdm(total=event["total"], desc=event["stage"], leave=False)
-        self._bar.n = event["done"]
-        self._bar.refresh()
-        if event["total"] is not None and event["done"] >= event["total"]:
-            self._bar.close()
-            self._bar = None
-
-
-def progress_sink(progress: ProgressFn | None, verbose: bool) -> ProgressFn | None:
-    """``progress``, or a tqdm bar on stderr when ``verbose`` and no callback was given."""
-    if progress is not None or not verbose:
-        return progress
-    return _TqdmSink()
 
 
 def device_and_fn(

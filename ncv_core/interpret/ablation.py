@@ -58,7 +58,7 @@ from ncv_core.constants import (
 )
 from ncv_core.device import resolve_device
 from ncv_core.errors import NcvError, warn
-from ncv_core.evaluate import mean_se
+from ncv_core.metrics import mean_se
 from ncv_core.progress import ProgressFn, StopFlag, report, stopped
 
 __all__ = ["GROUPS", "GROUP_LABELS", "AblationResult", "group_ablation"]
@@ -116,7 +116,7 @@ class AblationResult:
 
 
 def _base_columns(table: pd.DataFrame, meta: dict, kinds: Sequence[str] | None) -> list[str]:
-    from ncv_core.training.data import select_features
+    from ncv_core.models.encoding import select_features
 
     cols = select_features(table, meta)
     if kinds is None:

@@ -48,11 +48,10 @@ from ncv_core.interpret._model import (
     is_contract_model,
     n_outputs,
     on_device,
-    progress_sink,
     ref_indices,
 )
 from ncv_core.interpret._shuffle import dinucleotide_shuffle
-from ncv_core.progress import ProgressFn, report
+from ncv_core.progress import ProgressFn, progress_or_bar, report
 
 __all__ = ["AttributionResult", "METHODS", "attribute", "attribution_table", "dinucleotide_shuffle"]
 
@@ -283,7 +282,7 @@ def attribute(
     base = _baseline(baseline, x) if method in ("ig", "deeplift") else None
     settings = {"n_steps": n_steps, "n_shuffles": n_shuffles, "baseline": base}
     settings |= {"internal_batch_size": internal_batch_size, "batch_size": batch_size}
-    sink = progress_sink(progress, verbose)
+    sink = progress_or_bar(progress, verbose)
     rng = np.random.default_rng(random_state)
     with eval_mode(net), torch.enable_grad():
         if method in ("deeplift", "deeplift_shap"):

@@ -29,8 +29,8 @@ from torch import nn
 from ncv_core.constants import BASES
 from ncv_core.errors import NcvError
 from ncv_core.interpret.filters import cluster_filters, filter_influence, filter_motifs
-from ncv_core.interpret.motifs import Motif
 from ncv_core.interpret.tomtom import tomtom
+from ncv_core.io.motif_files import Motif
 from ncv_core.progress import ProgressFn, report
 
 __all__ = ["FilterReport", "filter_report", "require_filters"]

@@ -34,10 +34,9 @@ from ncv_core.interpret._model import (
     check_model,
     eval_mode,
     on_device,
-    progress_sink,
 )
-from ncv_core.interpret.motifs import information_content
-from ncv_core.progress import ProgressFn, report
+from ncv_core.io.motif_files import information_content
+from ncv_core.progress import ProgressFn, progress_or_bar, report
 
 __all__ = [
     "FilterClusters",
@@ -250,7 +249,7 @@ def filter_motifs(
     dev = resolve_device(device)
     x = as_seq_tensor(x_seq)
     tab = as_tab_tensor(x_tab, x.shape[0])
-    sink = progress_sink(progress, verbose)
+    sink = progress_or_bar(progress, verbose)
     net = PositiveLogit(on_device(model, dev))
     act = dict(net.model.named_modules())[_module_name(model, act)]
     with eval_mode(net), torch.inference_mode():
@@ -327,7 +326,7 @@ def filter_influence(
     dev = resolve_device(device)
     x = as_seq_tensor(x_seq)
     tab = as_tab_tensor(x_tab, x.shape[0])
-    sink = progress_sink(progress, verbose)
+    sink = progress_or_bar(progress, verbose)
     net = PositiveLogit(on_device(model, dev))
     act = dict(net.model.named_modules())[_module_name(model, act)]
     n, n_filters = x.shape[0], conv.out_channels

@@ -20,7 +20,7 @@ from scipy import stats
 
 from ncv_core.constants import COMPOSITION_COLUMNS, MARK_GROUPS, NUCLEOTIDE_GROUP
 from ncv_core.errors import NcvError
-from ncv_core.training.data import feature_matrix, label_matrix, select_features
+from ncv_core.models.encoding import feature_matrix, label_matrix, select_features
 
 __all__ = ["FeatureImportance", "feature_group", "feature_importance"]
 
@@ -143,7 +143,7 @@ def feature_importance(
         The table's metadata; its ``feature_columns`` are the default features.
     features : sequence of str, optional
         Columns to describe (default: as training chooses them, see
-        :func:`ncv_core.training.data.select_features`).
+        :func:`ncv_core.models.encoding.select_features`).
     label_col : str
         The 0/1 label column; rows without a label are ignored.
     bins : int

@@ -8,7 +8,7 @@ One place decides what a model needs to be interpreted (ISM, attributions) and b
   genomic position, so a pasted sequence is refused with an explanation of what to give instead.
 - ``locus``: ``CHR:POS`` (1-based, VCF convention; ``chr1:1,234,567`` is fine) with the genome
   FASTA and, for a model with tabular inputs, the tracks manifest and cell line. The window and
-  the features are built by the feature pipeline (:func:`ncv_core.features.compute_features`),
+  the features are built by the feature pipeline (:func:`ncv_core.features.build.compute_features`),
   exactly as for training, and standardised with the model's scaler.
 - ``table``: rows of a feature table (all, or those whose ``id`` is listed).
 
@@ -148,7 +148,7 @@ def _from_sequences(model, sequences: Sequence[str]) -> ModelInputs:
 
 
 def _loci_batch(loci: Sequence[str]):
-    from ncv_core.loci import LociBatch
+    from ncv_core.features.loci import LociBatch
 
     parsed = [parse_locus(t) for t in loci]
     df = pd.DataFrame(
@@ -167,10 +167,11 @@ def _loci_batch(loci: Sequence[str]):
 
 
 def _from_loci(model, loci, genome_path, tracks_path, cell_line, build) -> ModelInputs:
-    from ncv_core.features import compute_features
-    from ncv_core.genome import Genome
-    from ncv_core.loci import place
-    from ncv_core.tracks import TrackSet, read_manifest
+    from ncv_core.features.build import compute_features
+    from ncv_core.features.loci import place
+    from ncv_core.features.tracks import TrackSet
+    from ncv_core.io.genome import Genome
+    from ncv_core.io.manifest import read_manifest
 
     uses_tab = bool(model.model.uses_tab)
     batch = _loci_batch(loci)
@@ -282,7 +283,7 @@ def model_inputs(
 
     Parameters
     ----------
-    model : ncv_core.modelio.LoadedModel
+    model : ncv_core.io.model_folder.LoadedModel
         A loaded model folder (its card gives the window, features and scaler).
     sequence : str or sequence of str, optional
         Windows of exactly ``model.window`` bases (sequence-only models).

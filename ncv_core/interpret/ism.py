@@ -43,11 +43,10 @@ from ncv_core.interpret._model import (
     is_contract_model,
     model_logit_fn,
     on_device,
-    progress_sink,
     ref_indices,
 )
 from ncv_core.interpret._partial import PartialISM
-from ncv_core.progress import ProgressFn, report
+from ncv_core.progress import ProgressFn, progress_or_bar, report
 
 __all__ = ["IsmResult", "ism_table", "model_logit_fn", "saturation_mutagenesis"]
 
@@ -226,7 +225,7 @@ def saturation_mutagenesis(
     ref_idx = ref_indices(x)
     rows = _mutant_rows(ref_idx)
     ref = _predict_refs(f, x, tab, dev, batch_size)
-    sink = progress_sink(progress, verbose)
+    sink = progress_or_bar(progress, verbose)
     mut = None
     if partial is not False and is_contract_model(model) and tab is None:
         mut = _predict_partial(model, x, rows, dev, batch_size, sink)

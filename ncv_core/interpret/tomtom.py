@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ncv_core.errors import NcvError
-from ncv_core.interpret.motifs import Motif, reverse_complement_pwm
+from ncv_core.io.motif_files import Motif, reverse_complement_pwm
 
 __all__ = ["DISTANCES", "tomtom"]
 
@@ -228,7 +228,7 @@ def tomtom(
     Parameters
     ----------
     queries, targets : motifs
-        A list of :class:`~ncv_core.interpret.motifs.Motif`, a mapping name -> ``(W, 4)`` array,
+        A list of :class:`~ncv_core.io.motif_files.Motif`, a mapping name -> ``(W, 4)`` array,
         or ``(F, W, 4)`` arrays (named ``query_<i>`` / ``target_<i>``); A,C,G,T columns.
     distance : {"euclidean", "pearson"}
         Column similarity: minus the Euclidean distance (memelite) or the Pearson correlation

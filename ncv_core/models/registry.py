@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import torch
 from torch import nn
 
 from ncv_core.errors import NcvError
@@ -68,37 +67,3 @@ def n_outputs(head: str, n_tasks: int) -> int:
 def n_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-def positive_logit(
-    model: nn.Module, x_seq: torch.Tensor | None, x_tab: torch.Tensor | None
-) -> torch.Tensor:
-    """The logit of the positive ("functional") class for each task.
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-        A model following the contract in ``docs/ARCHITECTURE.md``.
-    x_seq : torch.Tensor or None
-        ``(N, 4, L)`` one-hot in A,C,G,T order.
-    x_tab : torch.Tensor or None
-        ``(N, F)`` standardised tabular features.
-
-    Returns
-    -------
-    torch.Tensor
-        ``(N, T)``: ``z1 - z0`` for a softmax head (so ``sigmoid`` of it is the softmax
-        probability of class 1), the logits themselves for a sigmoid head. Differentiable; the
-        model's train/eval mode is left as it is.
-    """
-    logits = model(x_seq, x_tab)
-    if model.head == "softmax":
-        return (logits[:, 1] - logits[:, 0]).unsqueeze(1)
-    return logits
-
-
-def positive_proba(
-    model: nn.Module, x_seq: torch.Tensor | None, x_tab: torch.Tensor | None
-) -> torch.Tensor:
-    """Probability of the positive class per task, ``(N, T)``; see :func:`positive_logit`."""
-    return torch.sigmoid(positive_logit(model, x_seq, x_tab))

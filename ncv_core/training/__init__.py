@@ -1,15 +1,13 @@
-"""Splits and trainers: supervised, pseudo-label SSL (SSL_dnn) and Noisy Student.
+"""Training: one call (:func:`train`), the settings (:class:`TrainConfig`), splits, the trainers
+(supervised, pseudo-label SSL after SSL_dnn, Noisy Student) and the model card.
 
-The one-call entry point is :func:`train`; the trainer classes follow scikit-learn's
-``fit``/learned-attribute habits for finer control.
+The trainer classes follow scikit-learn's ``fit``/learned-attribute habits for finer control.
 """
 
-from ncv_core.training.api import TrainResult, train
-from ncv_core.training.config import METHODS, SPLITS, TrainConfig
-from ncv_core.training.noisy_student import NoisyStudentTrainer
-from ncv_core.training.pseudo_label import PseudoLabelTrainer
 from ncv_core.training.splits import Split, cv_split, default_sizes, paper_split
-from ncv_core.training.supervised import SupervisedTrainer
+from ncv_core.training.train import train
+from ncv_core.training.trainers import NoisyStudentTrainer, PseudoLabelTrainer, SupervisedTrainer
+from ncv_core.training.types import METHODS, SPLITS, TrainConfig, TrainResult
 
 __all__ = [
     "METHODS",

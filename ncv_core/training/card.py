@@ -8,23 +8,19 @@ table, the split, the seed, the per-epoch history and the final metrics.
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ncv_core import __version__
 from ncv_core.constants import BASES
+from ncv_core.io.model_folder import CARD_FORMAT, CARD_VERSION
+from ncv_core.io.tables import json_ready
 from ncv_core.models import n_parameters
-from ncv_core.training.data import SEQ_COLUMN, table_sha256
+from ncv_core.models.encoding import SEQ_COLUMN, table_sha256
+from ncv_core.training.types import Fit, Prepared, TrainConfig
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ncv_core.training.api import Fit, Prepared
-    from ncv_core.training.config import TrainConfig
-
-CARD_FORMAT = "ncv-model"
-CARD_VERSION = 1
 FEATURE_META_KEYS = (
     "format",
     "version",
@@ -97,21 +93,6 @@ def build_card(
             {"fold": k + 1, "metrics": f.metrics, "history": f.history} for k, f in enumerate(folds)
         ]
     return json_ready(card)
-
-
-def json_ready(obj: Any) -> Any:
-    """Deep copy with numpy scalars as Python numbers and NaN/inf as None (strict JSON)."""
-    if isinstance(obj, dict):
-        return {str(k): json_ready(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_ready(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return json_ready(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def split_key(table: pd.DataFrame) -> tuple[str, list]:

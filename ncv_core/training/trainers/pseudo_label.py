@@ -17,38 +17,34 @@ from typing import Any
 import numpy as np
 import torch
 
-from ncv_core.training.base import BaseTrainer, as_targets, stream_generator
-from ncv_core.training.data import Inputs
-from ncv_core.training.loop import (
+from ncv_core.models.encoding import Inputs
+from ncv_core.models.predict import predict_logits
+from ncv_core.training.steps import (
     alpha_schedule,
     cycle_batches,
     head_loss,
-    predict_logits,
     pseudo_labels,
     seeded_torch,
     shuffled_batches,
 )
+from ncv_core.training.trainers.base import BaseTrainer, as_targets, stream_generator
 
 
 class PseudoLabelTrainer(BaseTrainer):
     """The SSL_dnn trainer.
 
+    Settings come from ``config`` (:class:`ncv_core.training.types.TrainConfig`):
+    ``threshold`` (promotion confidence, the paper's 0.95; None or > 1 never promotes), ``t1``,
+    ``t2`` (the alpha ramp: 0 before batch ``t1``, linear to 1 at ``t2``; the paper's 100, 600),
+    ``batch_size`` / ``unlabelled_batch_size`` (16, 32) and ``promote_from`` (batch from which
+    promotion starts: 0, the paper, after every epoch; None for ``t1``).
+
     Parameters
     ----------
-    threshold : float or None
-        Confidence (winning softmax probability) at which an unlabelled row is promoted; the
-        paper's 0.95. None (or > 1) never promotes.
-    t1, t2 : int
-        The alpha ramp: 0 before batch ``t1``, linear to 1 at ``t2`` (the paper's 100, 600).
-    unlabelled_batch_size : int
-        Unlabelled mini-batch size (the paper's 32).
     alpha : callable, optional
         ``alpha(t) -> float`` replacing the ramp (``lambda t: 0.0`` gives supervised training).
-    promote_from : int or None
-        Batch from which promotion starts: 0 (the paper: after every epoch), or None for
-        ``t1``, when the unlabelled loss starts.
-    **kwargs
-        See :class:`ncv_core.training.base.BaseTrainer` (``batch_size`` is the labelled one, 16).
+    *args, **kwargs
+        See :class:`ncv_core.training.trainers.base.BaseTrainer` (``config``, ``seed``, ...).
 
     Attributes
     ----------
@@ -70,19 +66,15 @@ class PseudoLabelTrainer(BaseTrainer):
     def __init__(
         self,
         model: torch.nn.Module,
-        *,
-        threshold: float | None = 0.95,
-        t1: int = 100,
-        t2: int = 600,
-        unlabelled_batch_size: int = 32,
+        *args: Any,
         alpha: Callable[[int], float] | None = None,
-        promote_from: int | None = 0,
         **kwargs: Any,
     ) -> None:
-        super().__init__(model, **kwargs)
-        self.threshold, self.t1, self.t2 = threshold, t1, t2
-        self.promote_from = promote_from
-        self.unlabelled_batch_size, self.alpha = unlabelled_batch_size, alpha
+        super().__init__(model, *args, **kwargs)
+        self.alpha = alpha
+        cfg = self.config
+        self.threshold, self.t1, self.t2 = cfg.threshold, cfg.t1, cfg.t2
+        self.promote_from = cfg.promote_from
 
     def alpha_at(self, t: int) -> float:
         """Weight of the unlabelled loss at batch ``t``."""
@@ -142,8 +134,9 @@ class PseudoLabelTrainer(BaseTrainer):
         lab = torch.from_numpy(np.flatnonzero(self.labeled_iter_ >= 0))
         unl = torch.from_numpy(np.flatnonzero(self.labeled_iter_ < 0))
         targets = torch.from_numpy(self.transduction_)
-        stream = cycle_batches(unl, self.unlabelled_batch_size, shuffle_u) if len(unl) > 1 else None
-        batches = shuffled_batches(len(lab), self.batch_size, shuffle)
+        size_u = self.config.unlabelled_batch_size
+        stream = cycle_batches(unl, size_u, shuffle_u) if len(unl) > 1 else None
+        batches = shuffled_batches(len(lab), self.config.batch_size, shuffle)
         losses, l_losses, u_losses = [], [], []
         for b, idx in enumerate(batches):
             alpha = self.alpha_at(self.n_batches_)

@@ -3,13 +3,13 @@
 One call does what ``ncv train`` does: choose features and labels, split the rows (``paper`` or
 ``cv``), fit the scaling on training rows only, train (``supervised``, ``ssl`` or
 ``noisy-student``), score the validation rows and assemble the model card. Saving is
-``ncv_core.modelio.save_model``.
+:func:`ncv_core.io.model_folder.save_model`.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -19,12 +19,9 @@ from torch import nn
 
 from ncv_core.device import resolve_device
 from ncv_core.errors import NcvError
-from ncv_core.evaluate import baseline_metrics, cv_summary
+from ncv_core.metrics import baseline_metrics, cv_summary
 from ncv_core.models import MODELS, build_model
-from ncv_core.progress import ProgressFn, StopFlag, stopped
-from ncv_core.training.card import build_card, split_frame
-from ncv_core.training.config import TrainConfig
-from ncv_core.training.data import (
+from ncv_core.models.encoding import (
     SEQ_COLUMN,
     Inputs,
     Scaler,
@@ -33,70 +30,15 @@ from ncv_core.training.data import (
     select_features,
     sequence_array,
 )
-from ncv_core.training.loop import seeded_torch, validation_metrics
-from ncv_core.training.noisy_student import NoisyStudentTrainer
-from ncv_core.training.pseudo_label import PseudoLabelTrainer
+from ncv_core.models.predict import predict_positive_logit, probability
+from ncv_core.progress import ProgressFn, StopFlag, stopped
+from ncv_core.training.card import build_card, split_frame
 from ncv_core.training.splits import UNLABELLED, VALIDATION, cv_split, paper_split
-from ncv_core.training.supervised import SupervisedTrainer
+from ncv_core.training.steps import seeded_torch, validation_metrics
+from ncv_core.training.trainers import NoisyStudentTrainer, PseudoLabelTrainer, SupervisedTrainer
+from ncv_core.training.types import Fit, Prepared, TrainConfig, TrainResult
 
 METRIC_KEYS = ("val_auroc", "val_aupr", "val_accuracy", "val_loss")
-
-
-@dataclass
-class Prepared:
-    """A table turned into arrays once, shared by every fit of a run."""
-
-    table: pd.DataFrame
-    meta: dict
-    labels: np.ndarray  # (N, T) int64, -1 missing
-    features: list[str]
-    raw_tab: np.ndarray | None  # (N, F) float64
-    seq: torch.Tensor | None  # (N, 4, L) float32
-    window: int | None
-    chroms: np.ndarray | None
-    model_name: str
-
-
-@dataclass
-class Fit:
-    """One trained model and what it learned from one assignment of rows."""
-
-    model: nn.Module
-    scaler: Scaler | None
-    history: list[dict[str, Any]]
-    info: dict[str, Any]
-    metrics: dict[str, Any]
-
-
-@dataclass
-class TrainResult:
-    """What :func:`train` returns.
-
-    Attributes
-    ----------
-    model : torch.nn.Module
-        The trained network, on the CPU in eval mode.
-    card : dict
-        The model card (see ``docs/ARCHITECTURE.md`` and :func:`ncv_core.training.card.build_card`).
-    split : pandas.DataFrame
-        ``split.tsv``: ``id`` (or ``row``) and ``part`` (plus per-fold roles for CV).
-    history : list of dict
-        Per-epoch records of the saved model's training.
-    metrics : dict
-        ``val_auroc``, ``val_aupr``, ``val_accuracy``, ... (CV: means, with ``*_se``).
-    scaler : Scaler or None
-        Feature scaling fitted on the training rows.
-    fold_models : list of torch.nn.Module
-        The CV fold models (empty for ``split="paper"``).
-    """
-
-    model: nn.Module
-    card: dict[str, Any]
-    split: pd.DataFrame
-    history: list[dict[str, Any]]
-    metrics: dict[str, Any]
-    scaler: Scaler | None
-    fold_models: list[nn.Module] = field(default_factory=list)
 
 
 def train(
@@ -155,14 +97,39 @@ def train(
         seconds=time.perf_counter() - t0,
         folds=folds,
     )
+    split = split_frame(table, parts)
     return TrainResult(
         fit.model,
         card,
-        split_frame(table, parts),
+        split,
         fit.history,
         metrics,
         fit.scaler,
         [f.model for f in folds],
+        out_of_fold(split, prep.labels[:, 0]),
+    )
+
+
+def out_of_fold(split: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame | None:
+    """A CV run's out-of-fold predictions from its ``split.tsv`` (None for other splits).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        One row per labelled row: ``row`` (0-based index in the table), ``fold`` (1-based),
+        ``label`` and ``p`` (the probability from the fold model that did not train on it).
+    """
+    if "oof" not in split.columns:
+        return None
+    text = split["oof"].astype(str).to_numpy()
+    rows = np.flatnonzero(text != "")
+    return pd.DataFrame(
+        {
+            "row": rows,
+            "fold": split["part"].to_numpy()[rows].astype(int),
+            "label": np.asarray(labels)[rows],
+            "p": text[rows].astype(np.float64),
+        }
     )
 
 
@@ -240,17 +207,7 @@ def _fit(
     unl = part[train_rows] == UNLABELLED
     hidden[unl], y_tr[unl] = y_tr[unl], -1
     y_val = prep.labels[val_rows]
-    common = {
-        "epochs": cfg.epochs,
-        "lr": cfg.lr,
-        "optimizer": cfg.optimizer,
-        "val_batch_size": cfg.val_batch_size,
-        "max_grad_norm": cfg.max_grad_norm,
-        "seed": seed,
-        "device": device,
-        "progress": progress,
-        "stop": stop,
-    }
+    common = {"seed": seed, "device": device, "progress": progress, "stop": stop}
     val = {"X_val": X_val if len(val_rows) else None, "y_val": y_val if len(val_rows) else None}
     model, info = _run_method(prep, cfg, seed, stage, common, X_tr, y_tr, hidden, val, device)
     model.eval()
@@ -259,13 +216,16 @@ def _fit(
         "val_pos": int((y_val[:, 0] == 1).sum()),
         "val_neg": int((y_val[:, 0] == 0).sum()),
     }
+    val_scores = None
     if len(val_rows):
         metrics.update(validation_metrics(model, X_val, y_val, device, cfg.val_batch_size))
         cols = [c for c in prep.meta.get("baseline_columns") or () if c in prep.table.columns]
         base = prep.table.iloc[val_rows]
         metrics["baselines"] = baseline_metrics(base, cols, y_val[:, 0]) if cols else {}
+        logit = predict_positive_logit(model, X_val, device, cfg.val_batch_size)
+        val_scores = probability(logit[:, 0])
     model.cpu()
-    return Fit(model, scaler, info.pop("history"), info, metrics)
+    return Fit(model, scaler, info.pop("history"), info, metrics, val_scores)
 
 
 def _run_method(
@@ -282,15 +242,8 @@ def _run_method(
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Dispatch on ``cfg.method``; return the model and the trainer's learned state."""
     if cfg.method == "noisy-student":
-        ns = NoisyStudentTrainer(
-            lambda s: _build(prep, cfg, s, device),
-            iterations=cfg.iterations,
-            noise_std=cfg.noise_std,
-            threshold=cfg.student_threshold,
-            batch_size=cfg.batch_size,
-            student_batch_size=cfg.student_batch_size,
-            **common,
-        ).fit(X, y, y_hidden=hidden, **val)
+        ns = NoisyStudentTrainer(lambda s: _build(prep, cfg, s, device), cfg, **common)
+        ns.fit(X, y, y_hidden=hidden, **val)
         info = {
             "termination": ns.termination_condition_,
             "iterations_run": ns.n_iter_,
@@ -300,21 +253,10 @@ def _run_method(
         return ns.model_, {"history": ns.history_, **info}
     model = _build(prep, cfg, seed, device)
     if cfg.method == "ssl":
-        tr = PseudoLabelTrainer(
-            model,
-            threshold=cfg.threshold,
-            t1=cfg.t1,
-            t2=cfg.t2,
-            batch_size=cfg.batch_size,
-            unlabelled_batch_size=cfg.unlabelled_batch_size,
-            promote_from=cfg.promote_from,
-            stage=stage,
-            **common,
-        ).fit(X, y, y_hidden=hidden, **val)
+        tr = PseudoLabelTrainer(model, cfg, stage=stage, **common).fit(X, y, y_hidden=hidden, **val)
         extra = {"promoted_total": int((tr.labeled_iter_ > 0).sum())}
     else:
-        tr = SupervisedTrainer(model, batch_size=cfg.batch_size, stage=stage, **common)
-        tr.fit(X, y, **val)
+        tr = SupervisedTrainer(model, cfg, stage=stage, **common).fit(X, y, **val)
         extra = {}
     info = {
         "termination": tr.termination_condition_,
@@ -380,6 +322,11 @@ def _cross_validate(
         fits.append(
             _fit(prep, role, cfg, cfg.seed + k, f"fold {k + 1}/{cfg.folds}", progress, stop, device)
         )
+    oof = np.full(len(y0), np.nan)
+    for k, f in enumerate(fits):
+        if f.val_scores is not None:
+            oof[fold == k] = f.val_scores
+    parts["oof"] = np.where(np.isnan(oof), "", oof.astype(str))
     final_role = _inner_roles(y0, np.ones(len(y0), bool), cfg)
     parts["final"] = final_role
     final = _fit(prep, final_role, cfg, cfg.seed, "final", progress, stop, device)

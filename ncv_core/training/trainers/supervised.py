@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ncv_core.training.base import BaseTrainer, as_targets, stream_generator
-from ncv_core.training.data import Inputs
-from ncv_core.training.loop import seeded_torch, shuffled_batches
+from ncv_core.models.encoding import Inputs
+from ncv_core.training.steps import seeded_torch, shuffled_batches
+from ncv_core.training.trainers.base import BaseTrainer, as_targets, stream_generator
 
 
 class SupervisedTrainer(BaseTrainer):
@@ -15,11 +15,11 @@ class SupervisedTrainer(BaseTrainer):
 
     Parameters
     ----------
-    noise_std : float
-        Standard deviation of Gaussian noise added to both inputs of every training batch
-        (Noisy Student's input noise; 0 = none).
+    noisy : bool
+        Add Gaussian noise of standard deviation ``config.noise_std`` to both inputs of every
+        training batch (Noisy Student's students); False (default) adds none.
     **kwargs
-        See :class:`ncv_core.training.base.BaseTrainer`.
+        See :class:`ncv_core.training.trainers.base.BaseTrainer` (``config``, ``seed``, ...).
 
     Attributes
     ----------
@@ -35,9 +35,9 @@ class SupervisedTrainer(BaseTrainer):
     termination_condition_ : {"max_iter", "stopped"}
     """
 
-    def __init__(self, model: torch.nn.Module, *, noise_std: float = 0.0, **kwargs) -> None:
-        super().__init__(model, **kwargs)
-        self.noise_std = noise_std
+    def __init__(self, model: torch.nn.Module, *args, noisy: bool = False, **kwargs) -> None:
+        super().__init__(model, *args, **kwargs)
+        self.noise_std = self.config.noise_std if noisy else 0.0
 
     def fit(
         self,
@@ -70,7 +70,7 @@ class SupervisedTrainer(BaseTrainer):
         shuffle, noise = stream_generator(self.seed, 0), stream_generator(self.seed, 2)
         with seeded_torch(self.seed, device):
             for epoch in range(self.epochs):
-                batches = shuffled_batches(len(rows), self.batch_size, shuffle)
+                batches = shuffled_batches(len(rows), self.config.batch_size, shuffle)
                 losses = []
                 for b, idx in enumerate(batches):
                     r = rows[idx]

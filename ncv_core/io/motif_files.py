@@ -19,7 +19,7 @@ import numpy as np
 
 from ncv_core.constants import BASES
 from ncv_core.errors import NcvError
-from ncv_core.tables import atomic_path
+from ncv_core.io.tables import atomic_path
 
 __all__ = [
     "Motif",

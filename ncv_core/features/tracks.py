@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -9,11 +10,12 @@ import numpy as np
 import pandas as pd
 
 from ncv_core.constants import FEATURE_KINDS, MARKS
+from ncv_core.coords import contig_key
 from ncv_core.errors import NcvError, warn
-from ncv_core.genome import contig_key
-from ncv_core.tracks.bigwig import WindowBeds, bigwig_contigs, window_signal_stats
-from ncv_core.tracks.manifest import TrackSpec, cell_lines
-from ncv_core.tracks.peaks import in_peaks, read_peaks
+from ncv_core.io.bigwig import WindowBeds, bigwig_contigs, signal_values, window_signal_stats
+from ncv_core.io.genome import Genome
+from ncv_core.io.manifest import TrackSpec, cell_lines, read_manifest
+from ncv_core.io.peaks import in_peaks, read_peaks
 
 
 class TrackSet:
@@ -25,7 +27,7 @@ class TrackSet:
         Manifest rows (all cell lines; those of ``cell_line`` are used).
     cell_line : str
         Which cell line's tracks to use.
-    genome : ncv_core.genome.Genome, optional
+    genome : ncv_core.io.genome.Genome, optional
         When given, every bigWig's contig lengths must agree with it (else: different build), and
         peaks past a contig end are an error.
     """
@@ -105,3 +107,25 @@ def _check_peaks_fit(
                 f"({length:,} bp in the genome): is it for another genome build?",
                 path=path,
             )
+
+
+def track_signals(
+    genome_path: str | os.PathLike,
+    tracks_path: str | os.PathLike,
+    cell_line: str,
+    chrom: str,
+    start: int,
+    end: int,
+) -> tuple[int, dict[str, np.ndarray]]:
+    """Per-base signal of every track of a cell line over ``[start, end)`` (0-based), clipped to
+    the contig: the clipped start and one ``(n,)`` array per mark, in the paper's mark order
+    (bases without data are 0). For drawing the tracks around a locus."""
+    with Genome(genome_path) as genome:
+        name = genome.resolve(chrom)
+        if name is None:
+            raise NcvError(f"contig {chrom!r} is not in the genome", path=genome_path)
+        length = genome.contigs[name]
+    specs = [s for s in read_manifest(tracks_path) if s.cell_line == cell_line]
+    specs.sort(key=lambda s: MARKS.index(s.mark) if s.mark in MARKS else len(MARKS))
+    lo, hi = max(0, int(start)), min(length, int(end))
+    return lo, {s.mark: signal_values(s.signal, name, lo, hi) for s in specs}

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ncv_core.coords import contig_key
 from ncv_core.errors import NcvError
-from ncv_core.genome import contig_key
 
 
 def read_peaks(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pybigtools
 
+from ncv_core.coords import contig_key, window_bounds
 from ncv_core.errors import NcvError
-from ncv_core.genome import contig_key, window_bounds
 
 
 def _open_bigwig(path: Path):

@@ -17,9 +17,10 @@ import torch
 from torch import nn
 
 from ncv_core.device import resolve_device
+from ncv_core.models.encoding import Inputs
 from ncv_core.progress import ProgressFn, StopFlag, report, stopped
-from ncv_core.training.data import Inputs
-from ncv_core.training.loop import head_loss, validation_metrics
+from ncv_core.training.steps import head_loss, validation_metrics
+from ncv_core.training.types import TrainConfig
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "sgd": torch.optim.SGD,
@@ -46,22 +47,13 @@ class BaseTrainer:
     ----------
     model : torch.nn.Module
         The network to train (in place).
-    epochs : int
-        Maximum number of epochs (passes over the labelled set).
-    lr : float
-        Learning rate (the paper's 0.03 with SGD).
-    optimizer : {"sgd", "adam"}
-        Plain SGD (the paper) or Adam (converges faster for the sequence-only CNNs; use a
-        smaller ``lr``, e.g. 0.001).
-    batch_size : int
-        Labelled mini-batch size (the paper's 16).
-    val_batch_size : int
-        Validation mini-batch size (the paper's 20; eval mode, so it does not change results).
-    max_grad_norm : float, optional
-        Clip each step's gradient to this L2 norm (over all parameters) before the update; None
-        (default here) does not clip, as in the paper.
-    seed : int
-        Seeds shuffling, dropout and noise; the same seed gives the same weights.
+    config : TrainConfig, optional
+        The run's settings (default ``TrainConfig()``): ``epochs``, ``lr``, ``optimizer``,
+        ``batch_size`` (labelled), ``val_batch_size``, ``max_grad_norm`` and the method's own
+        fields; see :class:`ncv_core.training.types.TrainConfig`.
+    seed : int, optional
+        Seeds shuffling, dropout and noise (default ``config.seed``); the same seed gives the same
+        weights.
     device : str or torch.device, optional
         None: CUDA when available, else CPU.
     progress : callable, optional
@@ -77,26 +69,22 @@ class BaseTrainer:
     def __init__(
         self,
         model: nn.Module,
+        config: TrainConfig | None = None,
         *,
-        epochs: int = 30,
-        lr: float = 0.03,
-        optimizer: str = "sgd",
-        batch_size: int = 16,
-        val_batch_size: int = 20,
-        max_grad_norm: float | None = None,
-        seed: int = 0,
+        seed: int | None = None,
         device: str | torch.device | None = None,
         progress: ProgressFn | None = None,
         stop: StopFlag | None = None,
         stage: str = "train",
     ) -> None:
         self.model = model
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
-        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.optimizer, self.max_grad_norm = optimizer, max_grad_norm
-        self.val_batch_size, self.seed, self.device = val_batch_size, seed, device
-        self.progress, self.stop, self.stage = progress, stop, stage
+        self.config = config if config is not None else TrainConfig()
+        self.seed = self.config.seed if seed is None else int(seed)
+        self.device, self.progress, self.stop, self.stage = device, progress, stop, stage
+
+    @property
+    def epochs(self) -> int:
+        return self.config.epochs
 
     def _begin(self) -> tuple[torch.device, torch.optim.Optimizer]:
         device = resolve_device(self.device)
@@ -106,15 +94,15 @@ class BaseTrainer:
         self.n_iter_, self.n_batches_, self.n_examples_ = 0, 0, 0
         self.termination_condition_ = "max_iter"
         self._t0 = time.perf_counter()
-        return device, OPTIMIZERS[self.optimizer](self.model.parameters(), lr=self.lr)
+        return device, OPTIMIZERS[self.config.optimizer](self.model.parameters(), lr=self.config.lr)
 
     def _step(self, opt: torch.optim.Optimizer, loss: torch.Tensor, n_examples: int) -> float:
         """One SGD step on ``loss`` computed from ``n_examples`` rows; returns the loss."""
         self.n_examples_ += n_examples
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        if self.max_grad_norm is not None:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
+        if self.config.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.max_grad_norm)
         opt.step()
         self.n_batches_ += 1
         return float(loss.detach())
@@ -159,7 +147,7 @@ class BaseTrainer:
         if validation is not None and len(validation[0]):
             row.update(
                 validation_metrics(
-                    self.model, validation[0], validation[1], device, self.val_batch_size
+                    self.model, validation[0], validation[1], device, self.config.val_batch_size
                 )
             )
         row["seconds"] = round(time.perf_counter() - self._t0, 3)

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ncv_core.constants import LOCUS_COLUMNS
+from ncv_core.constants import LOCUS_COLUMNS, MISSING_VALUES
 from ncv_core.errors import NcvError
-from ncv_core.loci_formats import RowRecord, detect_format, open_text, read_rows
+from ncv_core.io.loci_files import LociFile, RowRecord
 from ncv_core.rejections import (  # noqa: F401  (re-exported: the loci API reports rejections)
     Rejection,
     check_mismatch_rate,
@@ -44,7 +44,6 @@ __all__ = [
 ]
 
 _ALLELE = re.compile(r"^[ACGTN]+$")
-_NA_LABELS = {"", "na", "nan", ".", "none", "null"}
 
 
 @dataclass
@@ -67,7 +66,7 @@ class LociBatch:
 def _parse_label(text: str) -> float | None:
     """1, 0 (also 1.0/0.0) -> float; empty/NA -> NaN; anything else -> None (reject)."""
     t = text.strip().lower()
-    if t in _NA_LABELS:
+    if t in MISSING_VALUES:
         return np.nan
     if t in ("1", "1.0"):
         return 1.0
@@ -83,7 +82,7 @@ def _parse_pos(text: str) -> int | None:
 
 def _parse_float(text: str) -> float | None:
     t = text.strip()
-    if t.lower() in _NA_LABELS:
+    if t.lower() in MISSING_VALUES:
         return np.nan
     try:
         return float(t)
@@ -175,15 +174,17 @@ def _frame(records: list[dict], baseline_columns: list[str]) -> pd.DataFrame:
 
 
 def iter_loci(
-    path: str | os.PathLike, *, fmt: str | None = None, chunk_size: int = 100_000
+    path: str | os.PathLike | LociFile, *, fmt: str | None = None, chunk_size: int = 100_000
 ) -> Iterator[LociBatch]:
     """Read a loci file in chunks of at most ``chunk_size`` records.
 
     Parameters
     ----------
-    path : path
+    path : path or LociFile
         A VCF (plain, gzip or bgzip; sites-only too), BED (3+ columns, one base per record),
-        or CSV/TSV with a header. Gzipped files are recognised by content.
+        or CSV/TSV with a header. Gzipped files are recognised by content. An open
+        :class:`~ncv_core.io.loci_files.LociFile` (with its own format and tap) is read as is
+        and closed by its owner.
     fmt : {"vcf", "bed", "csv", "tsv"}, optional
         Override the format detected from the name and the first lines.
     chunk_size : int
@@ -199,39 +200,44 @@ def iter_loci(
     NcvError
         If the file cannot be read at all (missing, binary, no header, no chrom/pos columns).
     """
-    path = os.fspath(path)
-    with open_text(path) as fh:
-        fmt = fmt or detect_format(path, fh)
-        reader = read_rows(fh, fmt, path)
-        header = next(reader)  # the format reader yields its header info first
-        baseline_columns = list(header.get("baseline_columns", []))
-        records: list[dict] = []
-        rejected: list[Rejection] = []
-        for rec in reader:
-            if isinstance(rec, Rejection):
-                rejected.append(rec)
-                continue
-            good, bad = _expand(rec)
-            records.extend(good)
-            rejected.extend(bad)
-            if len(records) >= chunk_size:
-                yield LociBatch(
-                    _frame(records, baseline_columns), rejected, baseline_columns, path, fmt, header
-                )
-                records, rejected = [], []
-        if records or rejected:
-            yield LociBatch(
-                _frame(records, baseline_columns), rejected, baseline_columns, path, fmt, header
-            )
+    if isinstance(path, LociFile):
+        yield from _batches(path, chunk_size)
+        return
+    with LociFile(path, fmt=fmt) as src:
+        yield from _batches(src, chunk_size)
+
+
+def _batches(src: LociFile, chunk_size: int) -> Iterator[LociBatch]:
+    reader = src.rows()
+    header = next(reader)  # the format reader yields its header info first
+    baseline_columns = list(header.get("baseline_columns", []))
+    records: list[dict] = []
+    rejected: list[Rejection] = []
+
+    def batch() -> LociBatch:
+        table = _frame(records, baseline_columns)
+        return LociBatch(table, rejected, baseline_columns, src.path, src.fmt, header)
+
+    for rec in reader:
+        if isinstance(rec, Rejection):
+            rejected.append(rec)
+            continue
+        good, bad = _expand(rec)
+        records.extend(good)
+        rejected.extend(bad)
+        if len(records) >= chunk_size:
+            yield batch()
+            records, rejected = [], []
+    if records or rejected:
+        yield batch()
 
 
 def read_loci(path: str | os.PathLike, *, fmt: str | None = None) -> LociBatch:
     """Read a whole loci file; see :func:`iter_loci`. An empty file gives an empty table."""
-    batches = list(iter_loci(path, fmt=fmt, chunk_size=1 << 62))
-    if not batches:
-        with open_text(os.fspath(path)) as fh:
-            fmt = fmt or detect_format(os.fspath(path), fh)
-        return LociBatch(_frame([], []), [], [], os.fspath(path), fmt, {})
+    with LociFile(path, fmt=fmt) as src:
+        batches = list(_batches(src, 1 << 62))
+        if not batches:
+            return LociBatch(_frame([], []), [], [], src.path, src.fmt, {})
     return batches[0]
 
 
@@ -258,7 +264,7 @@ class Deduplicator:
 
 def place(
     batch: LociBatch,
-    genome,  # ncv_core.genome.Genome; untyped to keep loci free of pyfaidx
+    genome,  # ncv_core.io.genome.Genome; untyped to keep loci free of pyfaidx
     *,
     window: int,
     dedup: Deduplicator | None = None,
@@ -276,7 +282,7 @@ def place(
     LociBatch
         The kept rows (same columns) and the batch's rejections plus the new ones, in file order.
     """
-    from ncv_core.genome import window_bounds
+    from ncv_core.coords import window_bounds
 
     df = batch.table
     dedup = dedup if dedup is not None else Deduplicator()

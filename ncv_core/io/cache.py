@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from ncv_core.errors import warn
+from ncv_core.io.tables import atomic_path, read_table, write_table
 from ncv_core.rejections import Rejection, rejections_frame
-from ncv_core.tables import atomic_path, read_table, write_table
 
 
 def cache_root() -> Path:

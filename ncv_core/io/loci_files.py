@@ -2,7 +2,7 @@
 
 Each reader is a generator that first yields a header dict (format facts such as VCF
 ``##contig`` lengths and the baseline columns) and then, per data line, either a
-:class:`RowRecord` (raw strings, validated later by :mod:`ncv_core.loci`) or a
+:class:`RowRecord` (raw strings, validated later by :mod:`ncv_core.features.loci`) or a
 :class:`~ncv_core.rejections.Rejection` for rows too broken to read. Lines are decoded one by one, so a
 bad byte is reported with its line number; CRLF endings, a UTF-8 BOM, comments and blank lines
 are tolerated.
@@ -15,10 +15,11 @@ import gzip
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ncv_core.constants import MISSING_VALUES
 from ncv_core.errors import NcvError, warn
 from ncv_core.rejections import Rejection
 
@@ -37,7 +38,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
 """Accepted (lower-cased, ``#`` stripped) header names of CSV/TSV columns."""
 
 _ROLE_OF = {alias: role for role, names in ALIASES.items() for alias in names}
-_NA = {"", "na", "nan", ".", "none", "null"}
 
 
 @dataclass
@@ -135,6 +135,70 @@ def detect_format(path: str, fh: io.BufferedIOBase | None = None) -> str:
         "cannot tell the format: expected a VCF, BED (.bed), CSV (.csv) or TSV (.tsv) file",
         path=path,
     )
+
+
+class _Tap:
+    """Iterate the lines of a binary stream, handing each ``(number, bytes)`` to ``tap`` first."""
+
+    def __init__(self, fh: io.BufferedIOBase, tap: Callable[[int, bytes], None]) -> None:
+        self._fh, self._tap = fh, tap
+
+    def __iter__(self) -> Iterator[bytes]:
+        for number, data in enumerate(self._fh, start=1):
+            self._tap(number, data)
+            yield data
+
+
+class LociFile:
+    """One open loci file, read once from start to end.
+
+    Parameters
+    ----------
+    path : path
+        A VCF, BED, CSV or TSV file (plain, gzip or bgzip).
+    fmt : {"vcf", "bed", "csv", "tsv"}, optional
+        Override the format detected from the name and the first lines.
+    tap : callable, optional
+        ``tap(number, raw_bytes)`` is called with every line as it is read, before it is parsed
+        (an annotated-VCF writer copies the input this way without reading it again).
+
+    Use as a context manager; :attr:`fmt` is known as soon as it is open, :meth:`rows` reads.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        fmt: str | None = None,
+        tap: Callable[[int, bytes], None] | None = None,
+    ) -> None:
+        self.path = os.fspath(path)
+        self._ctx = open_text(self.path)
+        self._fh = self._ctx.__enter__()
+        try:
+            self.fmt = fmt or detect_format(self.path, self._fh)
+        except BaseException:
+            self.close()
+            raise
+        self._tap = tap
+        self._used = False
+
+    def rows(self) -> Iterator:
+        """The format reader's header dict, then a :class:`RowRecord` or a rejection per row."""
+        if self._used:
+            raise RuntimeError(f"{self.path} was already read")
+        self._used = True
+        fh = self._fh if self._tap is None else _Tap(self._fh, self._tap)
+        return read_rows(fh, self.fmt, self.path)
+
+    def close(self) -> None:
+        self._ctx.__exit__(None, None, None)
+
+    def __enter__(self) -> LociFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def read_rows(fh: io.BufferedIOBase, fmt: str, path: str) -> Iterator:
@@ -314,7 +378,11 @@ def _numeric_columns(
     parsed = [next(csv.reader([t], delimiter=delimiter)) for _, t in rows]
     numeric = set()
     for name, i in extra.items():
-        values = [f[i].strip() for f in parsed if i < len(f) and f[i].strip().lower() not in _NA]
+        values = [
+            f[i].strip()
+            for f in parsed
+            if i < len(f) and f[i].strip().lower() not in MISSING_VALUES
+        ]
         good = sum(_floatable(v) for v in values)
         if values and good > 0.5 * len(values):
             numeric.add(name)

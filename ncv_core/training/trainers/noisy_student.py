@@ -10,6 +10,7 @@ teacher (``iterations > 1``). Validation rows are never pseudo-labelled.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,11 +18,13 @@ import torch
 from torch import nn
 
 from ncv_core.device import resolve_device
+from ncv_core.models.encoding import Inputs
+from ncv_core.models.predict import predict_logits
 from ncv_core.progress import ProgressFn, StopFlag, stopped
-from ncv_core.training.base import as_targets
-from ncv_core.training.data import Inputs
-from ncv_core.training.loop import predict_logits, pseudo_labels
-from ncv_core.training.supervised import SupervisedTrainer
+from ncv_core.training.steps import pseudo_labels
+from ncv_core.training.trainers.base import as_targets
+from ncv_core.training.trainers.supervised import SupervisedTrainer
+from ncv_core.training.types import TrainConfig
 
 
 class NoisyStudentTrainer:
@@ -31,17 +34,14 @@ class NoisyStudentTrainer:
     ----------
     build : callable
         ``build(seed) -> nn.Module``: a freshly initialised network (teacher and students).
-    iterations : int
-        Number of students trained (each one teaches the next).
-    noise_std : float
-        Gaussian input noise of the students (standardised features and one-hot alike).
-    threshold : float
-        Teacher-labelled rows with confidence below this are left out (0 keeps them all).
-    epochs, lr, optimizer, batch_size, val_batch_size, max_grad_norm, seed, device, progress, stop
-        As in :class:`~ncv_core.training.supervised.SupervisedTrainer` (each model trains
-        ``epochs`` epochs; students use ``student_batch_size``).
-    student_batch_size : int
-        Mini-batch size of the students (labelled + teacher-labelled rows together).
+    config : TrainConfig, optional
+        Settings: ``iterations`` (students trained, each teaching the next), ``noise_std``
+        (Gaussian input noise of the students), ``student_threshold`` (teacher-labelled rows less
+        confident than this are left out; 0 keeps them all), ``student_batch_size``, and the
+        common ``epochs``, ``lr``, ``optimizer``, ``batch_size`` (the teacher's), ... Each model
+        trains ``epochs`` epochs.
+    seed, device, progress, stop
+        As in :class:`~ncv_core.training.trainers.base.BaseTrainer`.
 
     Attributes
     ----------
@@ -65,43 +65,31 @@ class NoisyStudentTrainer:
     def __init__(
         self,
         build: Callable[[int], nn.Module],
+        config: TrainConfig | None = None,
         *,
-        iterations: int = 1,
-        noise_std: float = 0.1,
-        threshold: float = 0.0,
-        epochs: int = 30,
-        lr: float = 0.03,
-        optimizer: str = "sgd",
-        batch_size: int = 16,
-        student_batch_size: int = 32,
-        val_batch_size: int = 20,
-        max_grad_norm: float | None = None,
-        seed: int = 0,
+        seed: int | None = None,
         device: str | torch.device | None = None,
         progress: ProgressFn | None = None,
         stop: StopFlag | None = None,
     ) -> None:
-        self.build, self.iterations, self.noise_std = build, iterations, noise_std
-        self.threshold, self.epochs, self.lr = threshold, epochs, lr
-        self.optimizer, self.max_grad_norm = optimizer, max_grad_norm
-        self.batch_size, self.student_batch_size = batch_size, student_batch_size
-        self.val_batch_size, self.seed, self.device = val_batch_size, seed, device
-        self.progress, self.stop = progress, stop
+        self.build = build
+        self.config = config if config is not None else TrainConfig()
+        self.seed = self.config.seed if seed is None else int(seed)
+        self.device, self.progress, self.stop = device, progress, stop
 
-    def _trainer(self, model: nn.Module, phase: str, k: int, **kw: Any) -> SupervisedTrainer:
+    def _trainer(self, model: nn.Module, phase: str, k: int, student: bool) -> SupervisedTrainer:
+        cfg = self.config
+        if student:
+            cfg = replace(cfg, batch_size=cfg.student_batch_size)
         return SupervisedTrainer(
             model,
-            epochs=self.epochs,
-            lr=self.lr,
-            optimizer=self.optimizer,
-            val_batch_size=self.val_batch_size,
-            max_grad_norm=self.max_grad_norm,
+            cfg,
+            noisy=student,
             seed=self.seed + k,
             device=self.device,
             progress=self.progress,
             stop=self.stop,
             stage=phase,
-            **kw,
         )
 
     def fit(
@@ -133,18 +121,18 @@ class NoisyStudentTrainer:
         self.history_, self.n_iter_, self.n_examples_ = [], 0, 0
         self.termination_condition_ = "max_iter"
         self.teacher_ = self.build(self.seed)
-        trainer = self._trainer(self.teacher_, "teacher", 0).fit(X, y, X_val=X_val, y_val=y_val)
+        trainer = self._trainer(self.teacher_, "teacher", 0, False)
+        trainer.fit(X, y, X_val=X_val, y_val=y_val)
         self._collect(trainer, "teacher")
         self.model_, self.transduction_ = self.teacher_, y.copy()
         self.sample_weight_ = np.where((y >= 0).any(axis=1), 1.0, 0.0)
-        for k in range(1, self.iterations + 1):
+        for k in range(1, self.config.iterations + 1):
             if trainer.termination_condition_ == "stopped" or stopped(self.stop):
                 self.termination_condition_ = "stopped"
                 break
             targets, weight, info = self._teach(X, y, unl, device, hidden)
             student = self.build(self.seed + k)
-            trainer = self._trainer(student, f"student{k}", k, noise_std=self.noise_std)
-            trainer.batch_size = self.student_batch_size
+            trainer = self._trainer(student, f"student{k}", k, True)
             trainer.fit(X, targets, sample_weight=weight, X_val=X_val, y_val=y_val)
             self._collect(trainer, f"student{k}", **info)
             self.model_, self.transduction_, self.sample_weight_ = student, targets, weight
@@ -165,7 +153,7 @@ class NoisyStudentTrainer:
         if len(unl):
             logits = predict_logits(self.model_, X.take(unl), device)
             labels, conf = (a.numpy() for a in pseudo_labels(self.model_.head, logits))
-            keep = conf >= self.threshold
+            keep = conf >= self.config.student_threshold
             targets[unl[keep]] = labels[keep]
             weight[unl[keep]] = conf[keep]
             info["pseudo_labelled"] = int(keep.sum())

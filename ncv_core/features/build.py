@@ -16,16 +16,14 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
 from ncv_core import __version__
-from ncv_core.cache import FeatureCache, file_identity, sha256_file
 from ncv_core.constants import COMPOSITION_COLUMNS, DEFAULT_WINDOW, LOCUS_COLUMNS
+from ncv_core.coords import normalize_build
 from ncv_core.errors import NcvError
-from ncv_core.genome import Genome, normalize_build
-from ncv_core.loci import (
+from ncv_core.features.loci import (
     Deduplicator,
     LociBatch,
     Rejection,
@@ -35,9 +33,12 @@ from ncv_core.loci import (
     raise_if_unusable,
     summarize,
 )
+from ncv_core.features.tracks import TrackSet
+from ncv_core.io.cache import FeatureCache, file_identity, sha256_file
+from ncv_core.io.genome import Genome
+from ncv_core.io.manifest import read_manifest
 from ncv_core.progress import ProgressFn, report
 from ncv_core.sequence import composition
-from ncv_core.tracks import TrackSet, read_manifest
 
 FEATURES_VERSION = 1
 """Bumped whenever the features computed for the same inputs change (invalidates caches)."""
@@ -64,7 +65,7 @@ def compute_features(
     *,
     progress: ProgressFn | None = None,
 ) -> pd.DataFrame:
-    """Add features and ``seq`` to loci already placed on ``genome`` (see :func:`ncv_core.loci.place`).
+    """Add features and ``seq`` to loci already placed on ``genome`` (see :func:`ncv_core.features.loci.place`).
 
     Parameters
     ----------
@@ -269,12 +270,3 @@ def _cache_key(
         "window": window,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def rejected_report_path(out: str | os.PathLike) -> Path:
-    """``gm.parquet`` -> ``gm.rejected.tsv`` (also for .tsv, .csv, .tsv.gz ...)."""
-    out = Path(out)
-    name = out.name
-    for suffix in (".gz", ".parquet", ".pq", ".tsv", ".csv", ".txt", ".vcf"):
-        name = name.removesuffix(suffix)
-    return out.with_name(f"{name}.rejected.tsv")

@@ -1,6 +1,6 @@
-"""The reference genome: contigs, name matching, windows and genome build.
+"""The reference genome (FASTA): contigs, windows, the genome build, the ``.fai`` index.
 
-The only module that touches pyfaidx. Windows never silently truncate (``strict_bounds``), N
+The only module that touches pyfaidx (name matching and builds are :mod:`ncv_core.coords`). Windows never silently truncate (``strict_bounds``), N
 stays N, soft-masked (lower-case) bases are upper-cased.
 """
 
@@ -14,87 +14,17 @@ from pathlib import Path
 import numpy as np
 import pyfaidx
 
+from ncv_core.coords import (
+    contig_key,
+    describe_build,
+    fingerprint,
+    guess_build,
+    mismatched_contigs,
+    normalize_build,
+    window_bounds,
+)
 from ncv_core.errors import NcvError, warn
-
-# UCSC chromosome lengths, used to name a genome's build and to tell builds apart.
-_HUMAN = [f"chr{i}" for i in [*range(1, 23), "X", "Y", "M"]]
-# fmt: off
-_HG19 = dict(zip(_HUMAN, [
-    249250621, 243199373, 198022430, 191154276, 180915260, 171115067, 159138663, 146364022,
-    141213431, 135534747, 135006516, 133851895, 115169878, 107349540, 102531392, 90354753,
-    81195210, 78077248, 59128983, 63025520, 48129895, 51304566, 155270560, 59373566, 16571,
-], strict=True))
-_HG38 = dict(zip(_HUMAN, [
-    248956422, 242193529, 198295559, 190214555, 181538259, 170805979, 159345973, 145138636,
-    138394717, 133797422, 135086622, 133275309, 114364328, 107043718, 101991189, 90338345,
-    83257441, 80373285, 58617616, 64444167, 46709983, 50818468, 156040895, 57227415, 16569,
-], strict=True))
-_MM10 = {"chr1": 195471971, "chr2": 182113224, "chr3": 160039680, "chr4": 156508116,
-         "chr5": 151834684, "chr6": 149736546, "chrX": 171031299, "chrY": 91744698}
-BUILD_ALIASES = {"grch37": "hg19", "hg19": "hg19", "b37": "hg19", "grch38": "hg38", "hg38": "hg38",
-                 "grcm38": "mm10", "mm10": "mm10"}
-# fmt: on
-KNOWN_BUILDS: dict[str, dict[str, int]] = {"hg19": _HG19, "hg38": _HG38, "mm10": _MM10}
-"""Contig lengths of well-known builds (UCSC names)."""
-
-
-def window_bounds(pos, window: int):
-    """0-based half-open window ``[start, end)`` around the 1-based position ``pos``.
-
-    The variant base sits at offset ``window // 2``: for 150 bp, ``[pos - 76, pos + 74)``.
-    ``pos`` may be an int or an integer array (then both bounds are arrays).
-    """
-    start = pos - 1 - window // 2
-    return start, start + window
-
-
-def contig_key(name: str) -> str:
-    """Name used to match contigs across conventions: ``chr1``/``1`` -> ``1``, ``MT``/``chrM`` -> ``m``."""
-    key = name.strip().lower()
-    key = key[3:] if key.startswith("chr") else key
-    return "m" if key == "mt" else key
-
-
-def guess_build(contigs: Mapping[str, int]) -> str | None:
-    """The known build (``hg19``, ``hg38``, ``mm10``) whose lengths all shared contigs match."""
-    keyed = {contig_key(n): length for n, length in contigs.items()}
-    for build, sizes in KNOWN_BUILDS.items():
-        shared = [k for k in map(contig_key, sizes) if k in keyed and k != "m"]
-        if shared and all(keyed[k] == sizes[f"chr{k.upper() if k in 'xy' else k}"] for k in shared):
-            return build
-    return None
-
-
-def normalize_build(name: str | None) -> str | None:
-    """``GRCh37`` -> ``hg19`` and so on; unknown names are returned lower-cased."""
-    if name is None or not str(name).strip():
-        return None
-    key = str(name).strip().lower()
-    return BUILD_ALIASES.get(key, key)
-
-
-def fingerprint(contigs: Mapping[str, int]) -> str:
-    """SHA-1 of the sorted ``name<TAB>length`` lines: the identity of a genome's coordinate system."""
-    text = "".join(
-        f"{contig_key(n)}\t{n_len}\n"
-        for n, n_len in sorted(contigs.items(), key=lambda x: contig_key(x[0]))
-    )
-    return hashlib.sha1(text.encode()).hexdigest()
-
-
-def mismatched_contigs(a: Mapping[str, int], b: Mapping[str, int]) -> list[tuple[str, int, int]]:
-    """Contigs present in both (matched by :func:`contig_key`) whose lengths differ."""
-    b_keyed = {contig_key(n): length for n, length in b.items()}
-    return [
-        (n, la, b_keyed[contig_key(n)])
-        for n, la in a.items()
-        if contig_key(n) in b_keyed and b_keyed[contig_key(n)] != la
-    ]
-
-
-def describe_build(contigs: Mapping[str, int]) -> str:
-    build = guess_build(contigs)
-    return f" ({build})" if build else ""
+from ncv_core.io.cache import cache_root
 
 
 class Genome:
@@ -266,8 +196,6 @@ def _index_paths(path: Path, index_dir: str | os.PathLike | None) -> tuple[Path,
     fresh = beside.exists() and beside.stat().st_mtime >= path.stat().st_mtime
     if fresh or os.access(path.parent, os.W_OK) and _writable(path.parent):
         return beside, False
-    from ncv_core.cache import cache_root
-
     folder = Path(index_dir) if index_dir else cache_root() / "fai"
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]

@@ -1,4 +1,4 @@
-"""Pieces shared by the trainers: batching, head-aware losses, prediction, validation metrics.
+"""Pieces shared by the trainers: batching, head-aware losses, pseudo-labels, validation metrics.
 
 Targets are ``(N, T)`` int64 arrays/tensors: 1, 0, and -1 for "no label" (masked out of the
 loss). A softmax head has ``T = 1`` and two logits; a sigmoid head one logit per task.
@@ -15,8 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ncv_core.evaluate import binary_metrics
-from ncv_core.training.data import Inputs
+from ncv_core.metrics import binary_metrics
+from ncv_core.models.encoding import Inputs
+from ncv_core.models.predict import positive_logits, predict_logits, probability
 
 
 def alpha_schedule(t: int, t1: int = 100, t2: int = 600) -> float:
@@ -116,34 +117,9 @@ def pseudo_labels(head: str, logits: torch.Tensor) -> tuple[torch.Tensor, torch.
         Labels ``(B, T)`` int64 (the argmax class, or ``p >= 0.5`` per task) and confidence
         ``(B,)`` (the winning class's probability; for several tasks, the least confident one).
     """
-    z = (logits[:, 1] - logits[:, 0])[:, None] if head == "softmax" else logits
+    z = positive_logits(head, logits)
     p = torch.sigmoid(z)
     return (z > 0).long(), torch.maximum(p, 1 - p).min(dim=1).values
-
-
-@torch.no_grad()
-def predict_logits(
-    model: nn.Module, inputs: Inputs, device: torch.device, batch_size: int = 256
-) -> torch.Tensor:
-    """Logits for every row in eval mode (the model's mode is restored), on the CPU."""
-    was = model.training
-    model.eval()
-    out = []
-    try:
-        for start in range(0, len(inputs), batch_size):
-            idx = torch.arange(start, min(start + batch_size, len(inputs)))
-            out.append(model(*inputs.take(idx).to(device)).float().cpu())
-    finally:
-        model.train(was)
-    n_out = 2 if model.head == "softmax" else model.n_tasks
-    return torch.cat(out) if out else torch.zeros(0, n_out)
-
-
-def positive_scores(head: str, logits: torch.Tensor) -> np.ndarray:
-    """Probability of class 1 per task, ``(N, T)`` float64."""
-    if head == "softmax":
-        return torch.softmax(logits.double(), dim=1)[:, 1:].numpy()
-    return torch.sigmoid(logits.double()).numpy()
 
 
 def validation_metrics(
@@ -156,7 +132,7 @@ def validation_metrics(
     logits = predict_logits(model, inputs, device, batch_size)
     targets = torch.as_tensor(y, dtype=torch.long)
     loss = float(head_loss(model.head, logits, targets)) if len(y) else float("nan")
-    scores = positive_scores(model.head, logits)
+    scores = probability(positive_logits(model.head, logits))
     per_task = [binary_metrics(y[:, j], scores[:, j]) for j in range(y.shape[1])]
     out: dict[str, Any] = {"val_loss": loss}
     for key in ("auroc", "aupr", "accuracy"):

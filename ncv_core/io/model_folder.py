@@ -1,0 +1,137 @@
+"""Model folders: ``DIR/model.safetensors`` + ``DIR/card.json`` + ``DIR/split.tsv``.
+
+The file format, and its card's format name and version, live here. Written atomically
+(:func:`ncv_core.io.tables.atomic_path`), so a crash never leaves a half model under ``DIR``. Loading never unpickles: weights are safetensors, metadata
+JSON. Any corrupt, truncated or mismatched file gives an :class:`~ncv_core.errors.NcvError`
+naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from ncv_core.errors import NcvError
+from ncv_core.io.tables import atomic_path, json_ready
+from ncv_core.models.loaded import LoadedModel
+from ncv_core.models.registry import build_model
+
+WEIGHTS, CARD, SPLIT = "model.safetensors", "card.json", "split.tsv"
+CARD_FORMAT = "ncv-model"
+CARD_VERSION = 1
+
+
+def save_model(result: Any, path: str | os.PathLike) -> Path:
+    """Write the model folder of a :func:`ncv_core.training.train` result (anything with
+    ``model``, ``card`` and ``split``); return its path."""
+    return write_model(path, result.model, result.card, result.split)
+
+
+def write_model(
+    path: str | os.PathLike,
+    model: nn.Module,
+    card: dict[str, Any],
+    split: pd.DataFrame | None = None,
+) -> Path:
+    """Write ``model.safetensors``, ``card.json`` and ``split.tsv`` into ``path`` atomically.
+
+    An existing ``path`` is replaced only when it is a model folder (holds ``card.json``) or
+    empty.
+
+    Raises
+    ------
+    NcvError
+        If ``path`` exists and is something else, or cannot be written.
+    """
+    target = Path(path)
+    if target.exists() and (
+        not target.is_dir() or (any(target.iterdir()) and not (target / CARD).exists())
+    ):
+        raise NcvError("refusing to replace: not a model folder (no card.json)", path=target)
+    with atomic_path(target, folder=True) as tmp:
+        state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        save_file(state, tmp / WEIGHTS, metadata={"format": CARD_FORMAT})
+        (tmp / CARD).write_text(json.dumps(json_ready(card), indent=2, allow_nan=False) + "\n")
+        if split is not None:
+            split.to_csv(tmp / SPLIT, sep="\t", index=False)
+    return target
+
+
+def read_card(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and check ``DIR/card.json`` (or a card file given directly)."""
+    p = Path(path)
+    p = p / CARD if p.is_dir() else p
+    if not p.exists():
+        raise NcvError("model card not found (is this a model folder?)", path=p)
+    try:
+        card = json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise NcvError(f"model card is not valid JSON: {exc}", path=p) from exc
+    if not isinstance(card, dict) or card.get("format") != CARD_FORMAT:
+        raise NcvError(f"not an ncv model card (expected format {CARD_FORMAT!r})", path=p)
+    if card.get("format_version", 0) > CARD_VERSION:
+        raise NcvError(
+            f"card format_version {card['format_version']} is newer than this "
+            f"package reads ({CARD_VERSION}); upgrade ncv-explorer",
+            path=p,
+        )
+    for key in ("architecture", "inputs", "metrics"):
+        if not isinstance(card.get(key), dict):
+            raise NcvError(f"model card lacks the {key!r} section", path=p)
+    arch = card["architecture"]
+    if not isinstance(arch.get("name"), str) or not isinstance(arch.get("kwargs"), dict):
+        raise NcvError("model card: 'architecture' needs 'name' and 'kwargs'", path=p)
+    return card
+
+
+def load_model(path: str | os.PathLike, *, device: str | torch.device | None = None) -> LoadedModel:
+    """Load a model folder written by :func:`save_model` (no unpickling).
+
+    Raises
+    ------
+    NcvError
+        Naming the file, when the card or weights are missing, corrupt, truncated, or do not
+        match the architecture the card describes.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise NcvError("model folder not found", path=folder)
+    card = read_card(folder / CARD)
+    arch = card["architecture"]
+    try:
+        model = build_model(arch["name"], **arch["kwargs"])
+    except NcvError as exc:
+        raise NcvError(f"cannot rebuild the network: {exc}", path=folder / CARD) from exc
+    weights = folder / WEIGHTS
+    if not weights.exists():
+        raise NcvError("weights file not found", path=weights)
+    try:
+        state = load_file(weights)
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise NcvError(f"corrupt or truncated safetensors file: {exc}", path=weights) from exc
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise NcvError(
+            f"weights do not match the {arch['name']!r} network of the card: {' '.join(first[:3])}",
+            path=weights,
+        ) from exc
+    return LoadedModel(model, card, _read_split(folder / SPLIT), folder, device)
+
+
+def _read_split(path: Path) -> pd.DataFrame | None:
+    if not path.exists():
+        return None
+    try:
+        return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise NcvError(f"cannot read the split table: {exc}", path=path) from exc
