@@ -27,9 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from ncv_core.demo import build_demo, ensure_demo
+    from ncv_core.io.manifest import read_manifest
+    from ncv_core.io.tables import read_table
     from ncv_core.progress import TqdmProgress
 
     start = time.perf_counter()
@@ -40,10 +40,10 @@ def run(args: argparse.Namespace) -> int:
             paths = build_demo(args.out, args.seed, progress=bar)
     counts = []
     for cell, path in paths.loci.items():
-        label = pd.read_csv(path, sep="\t", usecols=["label"], dtype={"label": "Int8"})["label"]
+        label = read_table(path)[0]["label"]
         n_pos, n_neg = int((label == 1).sum()), int((label == 0).sum())
         counts.append(f"{cell} {n_pos}+/{n_neg}-/{int(label.isna().sum())}?")
-    n_tracks = len(pd.read_csv(paths.tracks, sep="\t"))
+    n_tracks = len(read_manifest(paths.tracks))
     print(
         f"demo (seed {args.seed}): {n_tracks} tracks, loci {', '.join(counts)} "
         f"in {paths.root} ({time.perf_counter() - start:.1f} s)"

@@ -39,7 +39,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
 
     from ncv_core.interpret.ism import (
         DEFAULT_BATCH_SIZE,
@@ -47,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         ism_table,
         saturation_mutagenesis,
     )
-    from ncv_core.io.tables import atomic_path, write_table
+    from ncv_core.io.tables import write_npy, write_table
     from ncv_core.progress import TqdmProgress
 
     loaded, inputs = load_inputs(args)
@@ -74,8 +73,7 @@ def run(args: argparse.Namespace) -> int:
     }
     write_table(table, args.out, meta)
     if args.npy:
-        with atomic_path(args.npy) as tmp, open(tmp, "wb") as fh:
-            np.save(fh, res.delta_logit)
+        write_npy(res.delta_logit, args.npy)
     print(summary_line(res, inputs, args.out), file=sys.stdout)
     return 0
 

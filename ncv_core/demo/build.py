@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import shutil
 from dataclasses import dataclass
 from numbers import Integral
 from pathlib import Path
@@ -33,8 +31,10 @@ from ncv_core.demo.signal import (
 from ncv_core.demo.variants import BASELINE_COLUMNS, place_loci
 from ncv_core.errors import NcvError
 from ncv_core.io.bigwig import write_bigwig
+from ncv_core.io.cache import cache_root
 from ncv_core.io.genome import write_fasta
 from ncv_core.io.peaks import write_narrowpeak
+from ncv_core.io.tables import atomic_path, read_json, write_table, write_text
 from ncv_core.progress import ProgressFn, report
 
 STAMP = "demo.complete"
@@ -126,14 +126,13 @@ def build_demo(
     tables, loci_truth = place_loci(layout, genome, motifs, rng_loci)
     _write_genome(paths.genome, layout.contigs, genome)
     for cell, table in tables.items():
-        paths.loci[cell].parent.mkdir(exist_ok=True)
-        table.to_csv(paths.loci[cell], sep="\t", index=False, lineterminator="\n")
+        write_table(table, paths.loci[cell])
     report(progress, "demo: loci", 1, 1)
     experiments = _write_tracks(paths, layout, rng_tracks, progress)
     gc, cpg = gc_and_cpg(genome)
     truth = _truth(seed, layout, motifs, loci_truth, experiments, gc, cpg)
-    paths.truth.write_text(_json_text(truth) + "\n")
-    (paths.root / STAMP).write_text(json.dumps({"version": P.DEMO_VERSION, "seed": seed}) + "\n")
+    write_text(_json_text(truth) + "\n", paths.truth)
+    write_text(json.dumps({"version": P.DEMO_VERSION, "seed": seed}) + "\n", paths.root / STAMP)
     return paths
 
 
@@ -174,7 +173,7 @@ def _write_tracks(
             )
             k += 1
             report(progress, "demo: tracks", k, total)
-    paths.tracks.write_text("cell_line\tmark\tsignal\tpeaks\n" + "".join(rows))
+    write_text("cell_line\tmark\tsignal\tpeaks\n" + "".join(rows), paths.tracks)
     return experiments
 
 
@@ -243,16 +242,16 @@ def default_demo_dir(seed: int = 0) -> Path:
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env).expanduser()
-    from ncv_core.io.cache import cache_root
-
     return cache_root() / f"demo-v{P.DEMO_VERSION}-seed{seed}"
 
 
 def is_complete(path: str | os.PathLike, seed: int = 0) -> bool:
     """Whether ``path`` holds a finished demo of this version and ``seed``."""
+    if not (Path(path) / STAMP).is_file():
+        return False
     try:
-        stamp = json.loads((Path(path) / STAMP).read_text())
-    except (OSError, ValueError):
+        stamp = read_json(Path(path) / STAMP)
+    except NcvError:
         return False
     return stamp == {"version": P.DEMO_VERSION, "seed": seed}
 
@@ -280,16 +279,10 @@ def ensure_demo(
             "delete the folder or choose another",
             path=target,
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.building"
-    tmp.mkdir()
     try:
-        build_demo(tmp, seed, progress=progress)
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if not is_complete(target, seed):
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with atomic_path(target, folder=True, exclusive=True) as tmp:
+            build_demo(tmp, seed, progress=progress)
+    except FileExistsError:  # another process finished first
+        if not is_complete(target, seed):
+            raise
     return DemoPaths.at(target)

@@ -13,12 +13,13 @@ One public verb per module:
   partial recomputation in the private ``_partial``);
 - ``attribution``: :func:`~ncv_core.interpret.attribution.attribute` (captum is wrapped there only);
 - ``filters``: first-layer filter PWMs, filter influence and its clustering (Basset);
-- ``motifs``: MEME files and the JASPAR CORE vertebrates matrices;
 - ``tomtom``: :func:`~ncv_core.interpret.tomtom.tomtom`, PWMs against a motif database;
 - ``filter_report``: :func:`~ncv_core.interpret.filter_report.filter_report`, filters -> PWMs,
   matches to known motifs, influence and clusters in one call (what ``ncv motifs`` writes).
 
 Everything works on the model contract of ``docs/ARCHITECTURE.md`` (``forward(x_seq, x_tab)``,
 ``head``, ``n_tasks``, ...) and returns arrays or DataFrames, never figures. Passed models are
-never modified: evaluation mode is set inside a context and restored after.
+never modified: hooks, captum and mode switches work on a private copy
+(:func:`ncv_core.interpret._model.private_copy`), so two threads interpreting one shared model
+(the app's cache) get what serial runs give.
 """

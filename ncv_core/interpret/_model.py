@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -22,6 +21,7 @@ from torch import nn
 
 from ncv_core.device import resolve_device
 from ncv_core.errors import NcvError
+from ncv_core.models.predict import positive_logits
 
 LogitFn = Callable[..., torch.Tensor]
 """``f(x_seq (B, 4, L)[, x_tab (B, F)]) -> (B, T)`` positive-class logits."""
@@ -73,31 +73,18 @@ class PositiveLogit(nn.Module):
     def forward(self, x_seq: torch.Tensor, x_tab: torch.Tensor | None = None) -> torch.Tensor:
         if self.uses_tab and x_tab is None:
             raise NcvError("the model uses tabular features (uses_tab); pass x_tab")
-        out = self.model(x_seq, x_tab if self.uses_tab else None)
-        if self.softmax:
-            return (out[:, 1] - out[:, 0]).unsqueeze(1)
-        return out.reshape(out.shape[0], -1)
+        return positive_logits(self.model.head, self.model(x_seq, x_tab if self.uses_tab else None))
 
 
-@contextmanager
-def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
-    """Put every submodule of ``model`` in eval mode for the block; restore each flag after."""
-    flags = [(m, m.training) for m in model.modules()]
-    try:
-        if any(t for _, t in flags):
-            model.eval()
-        yield model
-    finally:
-        for m, t in flags:
-            m.training = t
+def private_copy(model: nn.Module, device: torch.device) -> nn.Module:
+    """A copy of ``model`` on ``device`` in eval mode, for one interpretation to own.
 
-
-def on_device(model: nn.Module, device: torch.device) -> nn.Module:
-    """``model`` if all its tensors are on ``device``, else a copy moved there (never moves it)."""
-    tensors = [*model.parameters(), *model.buffers()]
-    if all(t.device == device for t in tensors):
-        return model
-    return copy.deepcopy(model).to(device)
+    Interpretation never changes a model someone else holds (an app cache shares one model
+    between pages and sessions): forward hooks, captum's hooks, mode switches and device moves all
+    happen on this copy, which nobody else sees.
+    """
+    twin = copy.deepcopy(model)
+    return twin.to(device).eval()
 
 
 def as_seq_tensor(x_seq: Any, name: str = "x_seq") -> torch.Tensor:
@@ -162,14 +149,14 @@ def model_logit_fn(model: nn.Module, *, device: str | torch.device | None = None
 
     Each call runs under ``torch.inference_mode()`` with the model in eval mode (restored after);
     inputs are moved to ``device`` (None: CUDA if available, else CPU) and the output stays there.
-    The passed model is never moved: a copy is made when it lives on another device.
+    The passed model is never touched: the callable owns a private copy (:func:`private_copy`).
     """
     check_model(model)
     dev = resolve_device(device)
-    net = PositiveLogit(on_device(model, dev))
+    net = PositiveLogit(private_copy(model, dev))
 
     def f(x_seq: torch.Tensor, x_tab: torch.Tensor | None = None) -> torch.Tensor:
-        with eval_mode(net), torch.inference_mode():
+        with torch.inference_mode():
             return net(x_seq.to(dev), None if x_tab is None else x_tab.to(dev))
 
     return f

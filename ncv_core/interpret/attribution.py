@@ -44,10 +44,9 @@ from ncv_core.interpret._model import (
     as_tab_tensor,
     batched,
     check_model,
-    eval_mode,
     is_contract_model,
     n_outputs,
-    on_device,
+    private_copy,
     ref_indices,
 )
 from ncv_core.interpret._shuffle import dinucleotide_shuffle
@@ -207,7 +206,7 @@ def _prepare(
     if is_contract_model(model):
         check_model(model)
         net, note = (
-            PositiveLogit(on_device(model, dev)),
+            PositiveLogit(private_copy(model, dev)),
             TAB_FIXED if model.uses_tab else TAB_UNUSED,
         )
         n_out = n_outputs(model)
@@ -216,7 +215,7 @@ def _prepare(
         return net, dev, note
     if not isinstance(model, nn.Module):
         raise NcvError(f"expected a contract model (an nn.Module), got {type(model).__name__}")
-    return on_device(model, dev), dev, "module given: tabular features, if any, are the caller's"
+    return private_copy(model, dev), dev, "module given: tabular features, if any, are the caller's"
 
 
 def attribute(
@@ -284,7 +283,7 @@ def attribute(
     settings |= {"internal_batch_size": internal_batch_size, "batch_size": batch_size}
     sink = progress_or_bar(progress, verbose)
     rng = np.random.default_rng(random_state)
-    with eval_mode(net), torch.enable_grad():
+    with torch.enable_grad():
         if method in ("deeplift", "deeplift_shap"):
             _check_reused_modules(net, x[:1].to(dev), None if tab is None else tab[:1].to(dev))
         attrs, logits, base_logits = _run(net, dev, method, task, x, tab, settings, rng, sink)

@@ -32,8 +32,7 @@ from ncv_core.interpret._model import (
     as_tab_tensor,
     batched,
     check_model,
-    eval_mode,
-    on_device,
+    private_copy,
 )
 from ncv_core.io.motif_files import information_content
 from ncv_core.progress import ProgressFn, progress_or_bar, report
@@ -250,9 +249,9 @@ def filter_motifs(
     x = as_seq_tensor(x_seq)
     tab = as_tab_tensor(x_tab, x.shape[0])
     sink = progress_or_bar(progress, verbose)
-    net = PositiveLogit(on_device(model, dev))
+    net = PositiveLogit(private_copy(model, dev))
     act = dict(net.model.named_modules())[_module_name(model, act)]
-    with eval_mode(net), torch.inference_mode():
+    with torch.inference_mode():
         vmax, vmean = _activation_stats(net, act, x, tab, dev, batch_size, sink)
         thr = threshold * vmax
         counts = _site_counts(net, act, conv, x, tab, thr, dev, batch_size, sink)
@@ -327,10 +326,10 @@ def filter_influence(
     x = as_seq_tensor(x_seq)
     tab = as_tab_tensor(x_tab, x.shape[0])
     sink = progress_or_bar(progress, verbose)
-    net = PositiveLogit(on_device(model, dev))
+    net = PositiveLogit(private_copy(model, dev))
     act = dict(net.model.named_modules())[_module_name(model, act)]
     n, n_filters = x.shape[0], conv.out_channels
-    with eval_mode(net), torch.inference_mode():
+    with torch.inference_mode():
         ref, mean = _reference(net, act, x, tab, dev, batch_size, sink)
         n_out = ref.shape[1]
         sums = torch.zeros((3, n_filters, n_out), dtype=torch.float64)

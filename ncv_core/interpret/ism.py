@@ -39,10 +39,9 @@ from ncv_core.interpret._model import (
     as_tab_tensor,
     batched,
     device_and_fn,
-    eval_mode,
     is_contract_model,
     model_logit_fn,
-    on_device,
+    private_copy,
     ref_indices,
 )
 from ncv_core.interpret._partial import PartialISM
@@ -154,8 +153,8 @@ def _predict_partial(
 ) -> torch.Tensor | None:
     """Mutant logits ``(M, T)`` by partial recomputation, or None when the model does not allow
     it. Sequences go in chunks whose reference activations are computed once."""
-    net = on_device(model, dev)
-    with eval_mode(net), torch.inference_mode():
+    net = private_copy(model, dev)
+    with torch.inference_mode():
         plan = PartialISM.build(net)
         if plan is None:
             return None

@@ -76,8 +76,17 @@ def _publish(tmp: Path, folder: bool) -> None:
         os.chmod(f, (0o777 if f.is_dir() else 0o666) & ~mask)
 
 
-def _replace(tmp: Path, target: Path, folder: bool) -> None:
-    """Rename ``tmp`` onto ``target``; an old folder is moved aside first, then deleted."""
+def _replace(tmp: Path, target: Path, folder: bool, exclusive: bool) -> None:
+    """Rename ``tmp`` onto ``target``; an old folder is moved aside first, then deleted (with
+    ``exclusive``, an existing ``target`` is kept and :class:`FileExistsError` raised)."""
+    if exclusive:
+        try:
+            os.rename(tmp, target)  # a non-empty folder (or, for files, below) is never replaced
+        except OSError as exc:
+            if target.exists():
+                raise FileExistsError(str(target)) from exc
+            raise
+        return
     if not folder or not target.exists():
         os.replace(tmp, target)
         return
@@ -93,14 +102,18 @@ def _replace(tmp: Path, target: Path, folder: bool) -> None:
 
 
 @contextmanager
-def atomic_path(path: str | os.PathLike, *, folder: bool = False) -> Iterator[Path]:
+def atomic_path(
+    path: str | os.PathLike, *, folder: bool = False, exclusive: bool = False
+) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically.
 
     The one atomic writer of the package: a crash, an error or an interrupt inside the block
     leaves the old ``path`` (or nothing) under the final name, never half a file. With
     ``folder=True`` the temporary path is a folder (a model folder, say) that replaces ``path``
-    as a whole. The result has the permissions the umask gives a new file (0644 under the usual
-    022), as with a plain ``open``.
+    as a whole; with ``exclusive=True`` a ``path`` that exists by then is left as it is and
+    :class:`FileExistsError` is raised (two processes building the same folder: the first wins).
+    The result has the permissions the umask gives a new file (0644 under the usual 022), as
+    with a plain ``open``.
 
     Raises
     ------
@@ -125,7 +138,7 @@ def atomic_path(path: str | os.PathLike, *, folder: bool = False) -> Iterator[Pa
     try:
         yield tmp
         _publish(tmp, folder)
-        _replace(tmp, target, folder)
+        _replace(tmp, target, folder, exclusive)
     finally:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -176,8 +189,35 @@ def json_ready(obj: Any) -> Any:
 
 def write_json(obj: Any, path: str | os.PathLike) -> None:
     """Write ``obj`` as indented JSON, atomically."""
+    write_text(json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n", path)
+
+
+def write_text(text: str, path: str | os.PathLike) -> None:
+    """Write ``text`` (UTF-8, ``\\n`` line ends as given), atomically."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+        tmp.write_text(text, encoding="utf-8", newline="")
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """Read a JSON file.
+
+    Raises
+    ------
+    NcvError
+        When it is missing, unreadable or not valid JSON.
+    """
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise NcvError(f"cannot read: {exc.strerror}", path=path) from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise NcvError(f"not valid JSON: {exc}", path=path) from exc
+
+
+def write_npy(array: np.ndarray, path: str | os.PathLike) -> None:
+    """Write a NumPy array as ``.npy`` (no pickles: ``allow_pickle=False``), atomically."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, np.asarray(array), allow_pickle=False)
 
 
 def _json_default(obj: Any) -> Any:

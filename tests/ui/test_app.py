@@ -23,7 +23,7 @@ from ncv_core.training import train
 from ui.jobs import one_torch_thread
 from ui.modelfiles import zip_model
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 120
 
 

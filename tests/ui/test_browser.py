@@ -25,7 +25,7 @@ import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "assets" / "screenshots"
 CHROMIUM = shutil.which("chromium")
 ARGS = [

@@ -17,7 +17,7 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "ncv_core", *args],
         capture_output=True,
         text=True,
-        cwd=cwd or Path(__file__).resolve().parents[1],
+        cwd=cwd or Path(__file__).resolve().parents[2],
     )
 
 

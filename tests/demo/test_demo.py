@@ -33,7 +33,7 @@ from ncv_core.demo.build import STAMP, is_complete
 from ncv_core.demo.params import N_UNLABELLED
 from ncv_core.errors import NcvError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LOCI_COLUMNS = ["chrom", "pos", "ref", "alt", "label", "id", "cadd_like", "deepsea_like"]
 
 
