@@ -7,9 +7,9 @@ import pandas as pd
 import pyBigWig
 import pytest
 
-from ncv_core.features import build as features_mod
 from ncv_core.constants import COMPOSITION_COLUMNS
 from ncv_core.errors import NcvError
+from ncv_core.features import build as features_mod
 from ncv_core.features.build import build_features
 from ncv_core.io.bigwig import write_bigwig
 from ncv_core.io.tables import read_table, rejected_report_path, write_table

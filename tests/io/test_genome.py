@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ncv_core.io import genome as genome_mod
 from ncv_core.coords import contig_key, fingerprint, guess_build, window_bounds
 from ncv_core.errors import NcvError, NcvWarning
+from ncv_core.io import genome as genome_mod
 from ncv_core.io.bigwig import bigwig_contigs
 from ncv_core.io.genome import Genome, write_fasta
 

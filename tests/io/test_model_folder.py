@@ -13,9 +13,9 @@ import pytest
 import torch
 from _synthetic import META, one_thread, synthetic_table, threads  # noqa: F401 (one_thread: autouse fixture)
 
-from ncv_core.io import model_folder as modelio
 from ncv_core.cli import main
 from ncv_core.errors import NcvError
+from ncv_core.io import model_folder as modelio
 from ncv_core.io.model_folder import load_model, read_card, save_model, write_model
 from ncv_core.io.tables import write_table
 from ncv_core.models.loaded import LoadedModel

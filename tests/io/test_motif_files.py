@@ -10,9 +10,9 @@ from scipy.stats import false_discovery_control
 from torch import nn
 
 from ncv_core.errors import NcvError
-from ncv_core.io import motif_files as motifs_module
 from ncv_core.interpret.filters import filter_motifs
 from ncv_core.interpret.tomtom import _bh, _column_scores, _tomtom_numpy, tomtom
+from ncv_core.io import motif_files as motifs_module
 from ncv_core.io.motif_files import (
     Motif,
     format_meme,

@@ -112,7 +112,11 @@ def test_positive_logit_and_proba() -> None:
     x = torch.rand(6, 5)
     z = soft(None, x)
     assert torch.allclose(positive_logit(soft, None, x)[:, 0], z[:, 1] - z[:, 0])
-    assert np.allclose(probability(positive_logit(soft, None, x))[:, 0], torch.softmax(z, 1)[:, 1].detach().double().numpy(), atol=1e-6)
+    assert np.allclose(
+        probability(positive_logit(soft, None, x))[:, 0],
+        torch.softmax(z, 1)[:, 1].detach().double().numpy(),
+        atol=1e-6,
+    )
     sig = build_model("mlp", n_tab=5, n_tasks=2).eval()
     assert sig.head == "sigmoid"
     assert torch.equal(positive_logit(sig, None, x), sig(None, x))

@@ -125,7 +125,9 @@ def test_alpha_zero_without_promotion_equals_supervised_bit_for_bit() -> None:
     X, y, Xv, yv = _data()
     y_semi = y.copy()
     y_semi[::3] = -1  # a third of the rows unlabelled
-    sup = SupervisedTrainer(_model(), TrainConfig(epochs=3), seed=5).fit(X, y_semi, X_val=Xv, y_val=yv)
+    sup = SupervisedTrainer(_model(), TrainConfig(epochs=3), seed=5).fit(
+        X, y_semi, X_val=Xv, y_val=yv
+    )
     ssl = PseudoLabelTrainer(_model(), TrainConfig(epochs=3), seed=5, alpha=lambda t: 0.0).fit(
         X, y_semi, X_val=Xv, y_val=yv, y_hidden=np.where(y_semi < 0, y, -1)
     )
