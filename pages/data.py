@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ncv_core.constants import CELL_LINES
+from ncv_core.coords import variant_offset
 from ncv_core.features.build import build_features
 from ui import cached, dataset, frame, render, state
 
@@ -94,6 +95,6 @@ st.caption(
     f"{len(feats.meta.get('feature_columns', [])):,} feature columns for the marks "
     f"{', '.join(feats.meta.get('marks', []))}; baseline score columns: "
     f"{', '.join(feats.meta.get('baseline_columns', [])) or 'none'}; `seq` is the "
-    f"{feats.meta.get('window')}-bp window, the variant at offset {feats.meta.get('window', 0) // 2}."
+    f"{feats.meta.get('window')}-bp window, the variant at offset {variant_offset(feats.meta.get('window', 0))}."
 )
 render.table(table, f"features-{data.cell_line}", height=360)

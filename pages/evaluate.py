@@ -9,7 +9,7 @@ from ncv_core.evaluate import cross_cell_line
 from ncv_core.io.model_folder import save_model
 from ncv_core.models.loaded import LoadedModel
 from ncv_core.training import TrainConfig, train
-from ui import cached, dataset, frame, notes, plots, render, state
+from ui import cached, dataset, figures, frame, notes, render, state
 
 frame.require(__file__)
 
@@ -29,13 +29,13 @@ st.caption(
     f"**{path.name}** on **{data.name}**, {rows}: {report['n']:,} loci "
     f"({report['n_pos']:,} functional, {report['n_neg']:,} not)."
 )
-render.table(plots.metrics_frame(report), f"metrics-{path.name}")
+render.table(figures.metrics_frame(report), f"metrics-{path.name}")
 c1, c2 = st.columns(2)
 with c1:
-    render.chart(plots.roc_figure(report), f"roc-{path.name}")
+    render.chart(figures.roc_figure(report), f"roc-{path.name}")
 with c2:
-    render.chart(plots.pr_figure(report), f"pr-{path.name}")
-render.csv_button(plots.curves_frame(report), f"roc-pr-{path.name}")
+    render.chart(figures.pr_figure(report), f"pr-{path.name}")
+render.csv_button(figures.curves_frame(report), f"roc-pr-{path.name}")
 
 st.subheader("Cross-validation")
 config = TrainConfig.from_dict({**card["config"], "model": card["architecture"]["name"]})
@@ -43,7 +43,7 @@ config = TrainConfig.from_dict({**card["config"], "model": card["architecture"][
 
 if card["metrics"].get("folds"):
     render.chart(
-        plots.cv_figure(card["metrics"]), f"cv-{path.name}", plots.cv_frame(card["metrics"])
+        figures.cv_figure(card["metrics"]), f"cv-{path.name}", figures.cv_frame(card["metrics"])
     )
 else:
     st.write(
@@ -101,4 +101,4 @@ if st.button("Train per cell line and evaluate", icon=":material/play_arrow:"):
     render.show_notes(found)
 if key in st.session_state:
     frame = st.session_state[key]
-    render.chart(plots.cross_cell_heatmap(frame), f"cross-cell-line-{path.name}", frame)
+    render.chart(figures.cross_cell_heatmap(frame), f"cross-cell-line-{path.name}", frame)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ncv_core.errors import NcvError
 from ncv_core.interpret.ablation import GROUP_LABELS, GROUPS, group_ablation
-from ui import cached, frame, notes, plots, render, state
+from ui import cached, figures, frame, notes, render, state
 
 frame.require(__file__)
 
@@ -34,7 +34,7 @@ standardize = st.toggle(
 )
 imp = cached.importance(data, standardize)
 top = st.slider("Features shown", 5, max(5, len(imp.correlation)), min(30, len(imp.correlation)))
-render.chart(plots.correlation_bars(imp.correlation, top), f"correlation-{data.name}")
+render.chart(figures.correlation_bars(imp.correlation, top), f"correlation-{data.name}")
 render.table(
     imp.correlation,
     f"correlation-{data.name}",
@@ -48,7 +48,7 @@ feature = st.selectbox("Feature", ranked, help="ordered by |r|, the strongest fi
 c1, c2 = st.columns([3, 2])
 with c1:
     render.chart(
-        plots.label_histogram(imp.histograms, feature),
+        figures.label_histogram(imp.histograms, feature),
         f"distribution-{feature}",
         imp.histograms[imp.histograms["feature"] == feature],
     )
@@ -100,7 +100,7 @@ saved = st.session_state.get("ncv_ablation")
 if saved and saved[0] == key:
     _, result, found = saved
     render.show_notes(found)
-    render.chart(plots.ablation_bars(result.table), f"ablation-{data.name}")
+    render.chart(figures.ablation_bars(result.table), f"ablation-{data.name}")
     shown = result.table.drop(columns=["features"], errors="ignore")
     render.table(shown, f"ablation-{data.name}")
     render.csv_button(result.folds, f"ablation-folds-{data.name}")

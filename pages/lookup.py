@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ncv_core.coords import window_bounds
+from ncv_core.coords import variant_offset, window_bounds
 from ncv_core.errors import NcvError
 from ncv_core.interpret.ism import ism_table
-from ui import cached, frame, plots, render, seqplots, state
+from ui import cached, figures, frame, render, state
 from ui.batch import score_file
 
 frame.require(__file__)
@@ -49,7 +49,7 @@ with batch:
         render.show_notes(result.notes)
         st.caption(f"{result.name} under {result.model}: {result.summary}")
         if len(result.scores):
-            render.chart(plots.score_scatter(result.scores), "batch-scores")
+            render.chart(figures.score_scatter(result.scores), "batch-scores")
             render.table(result.scores, f"scores-{result.name}", height=300)
         if result.vcf:
             st.download_button(
@@ -98,12 +98,12 @@ with single:  # last: it stops the script when there is nothing to show
             col.metric(key, f"{s[key]:+.4f}" if key not in ("p_ref", "p_alt") else f"{s[key]:.4f}")
         c1, c2 = st.columns([1, 2])
         with c1:
-            render.chart(plots.allele_bars(scores), f"alleles-{locus['id']}", scores)
+            render.chart(figures.allele_bars(scores), f"alleles-{locus['id']}", scores)
     else:
         c1, c2 = st.columns([1, 2])
         c1.info("No ALT allele: nothing to score; the window, tracks and ISM are below.")
     window = len(locus["seq"])
-    mid = window // 2
+    mid = variant_offset(window)
     with c2:
         st.markdown(
             f"**{locus['id']}** · {locus['chrom']}:{locus['pos']:,} · label "
@@ -120,17 +120,17 @@ with single:  # last: it stops the script when there is nothing to show
     flank = st.slider("Tracks: bases on each side of the variant", 100, 5000, 1000, step=100)
     start, end = window_bounds(int(locus["pos"]), 2 * flank + 1)
     lo, sig = cached.signals(data, locus["chrom"], start, end)
-    fig = seqplots.tracks_figure(
+    fig = figures.tracks_figure(
         sig,
         lo,
         variant=int(locus["pos"]),
         chrom=locus["chrom"],
         window=window_bounds(int(locus["pos"]), window),
     )
-    render.chart(fig, f"tracks-{locus['id']}", seqplots.tracks_frame(sig, lo))
+    render.chart(fig, f"tracks-{locus['id']}", figures.tracks_frame(sig, lo))
     if loaded.model.uses_seq:
         ism = cached.ism(path, data, row)
-        fig = seqplots.ism_heatmap(
+        fig = figures.ism_heatmap(
             ism.delta_logit[0, 0],
             ism.ref_index[0],
             center=mid,

@@ -10,7 +10,7 @@ from ncv_core.errors import NcvError
 from ncv_core.io.model_folder import save_model
 from ncv_core.io.motif_files import Motif, format_meme
 from ncv_core.training import train
-from ui import cached, frame, render, seqplots, state
+from ui import cached, figures, frame, render, state
 
 frame.require(__file__)
 
@@ -85,7 +85,7 @@ cols = st.columns(2)
 for k, row in enumerate(summary.head(n_logos).itertuples()):
     title = f"filter {row.filter}: {row.jaspar_target_name} q={row.jaspar_q_value:.1g}"
     with cols[k % 2]:
-        logo = seqplots.logo_figure(
+        logo = figures.logo_figure(
             fm.pwms[row.filter], title=title, ylabel="bits", information=True
         )
         pwm = pd.DataFrame(fm.pwms[row.filter], columns=list(BASES)).rename_axis("pos")
@@ -109,7 +109,7 @@ st.download_button(
 
 st.subheader("Influence, clustered")
 tasks = loaded.label_columns if loaded.model.head == "sigmoid" else [loaded.label_columns[0]]
-fig = seqplots.influence_heatmap(
+fig = figures.influence_heatmap(
     influence.mean_delta_prob,
     clusters.table["leaf_order"].to_numpy(),
     [f"filter {i}" for i in range(len(fm.pwms))],

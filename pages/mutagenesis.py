@@ -7,9 +7,10 @@ import re
 
 import streamlit as st
 
+from ncv_core.coords import variant_offset
 from ncv_core.interpret.attribution import METHODS, attribution_table
 from ncv_core.interpret.ism import IMPORTANCE, ism_table
-from ui import cached, frame, render, seqplots, state
+from ui import cached, figures, frame, render, state
 
 frame.require(__file__)
 
@@ -50,8 +51,8 @@ st.caption(
     f"Tabular features: {ism.tabular}"
     + (f" (those of {locus['id']})." if loaded.model.uses_tab else ".")
 )
-center = window // 2
-fig = seqplots.ism_heatmap(
+center = variant_offset(window)
+fig = figures.ism_heatmap(
     ism.delta_logit[0, 0],
     ism.ref_index[0],
     center=center,
@@ -61,8 +62,8 @@ render.chart(fig, f"ism-{name}", ism_table(ism))
 
 c1, c2 = st.columns(2)
 with c1:
-    importance = seqplots.reference_matrix(ism.importance[0, 0], ism.ref_index[0])
-    logo = seqplots.logo_figure(importance, title="ISM importance", center=center)
+    importance = figures.reference_matrix(ism.importance[0, 0], ism.ref_index[0])
+    logo = figures.logo_figure(importance, title="ISM importance", center=center)
     render.chart(logo, f"ism-logo-{name}", importance.rename_axis("pos").reset_index())
     st.caption(f"Importance: {IMPORTANCE}, drawn as the reference base.")
 with c2:
@@ -73,7 +74,7 @@ with c2:
         "dinucleotide shuffles; saliency: the signed gradient",
     )
     attr = cached.attribution(path, data, frame, method)
-    logo = seqplots.logo_figure(
+    logo = figures.logo_figure(
         attr.attributions[0], title=f"Attributions ({method})", center=center
     )
     render.chart(logo, f"attribution-{method}-{name}", attribution_table(attr))

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ncv_core.models import MODELS
 from ncv_core.training.types import METHODS
-from ui import cached, frame, plots, render, state
+from ui import cached, figures, frame, render, state
 from ui.jobs import Job, TrainingRun
 from ui.modelfiles import zip_model
 
@@ -81,13 +81,13 @@ def live() -> None:
     done = [j for j in jobs if j.card]
     base = done[0].card["metrics"].get("baselines", {}) if done else {}
     render.chart(
-        plots.training_curves(histories, {k: v.get("auroc") for k, v in base.items()}),
+        figures.training_curves(histories, {k: v.get("auroc") for k, v in base.items()}),
         "training-curves",
-        plots.history_frame(histories),
+        figures.history_frame(histories),
     )
     if any(j.options["method"] == "ssl" for j in jobs):
         render.chart(
-            plots.ssl_dynamics(histories), "pseudo-labelling", plots.history_frame(histories)
+            figures.ssl_dynamics(histories), "pseudo-labelling", figures.history_frame(histories)
         )
     if run.running:
         stopping = run.stop.is_set()

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import state
-from ui.plots import CONFIG
+from ui.figures import CONFIG
 
 
 def csv_button(df: pd.DataFrame, name: str, label: str | None = None, *, tsv: bool = False) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from ncv_core.coords import variant_offset
+
 
 def add_input_arguments(p: argparse.ArgumentParser) -> None:
     """``--model --out`` and one of ``--sequence``, ``--locus`` (+ genome, tracks, cell line),
@@ -89,5 +91,5 @@ def input_meta(args: argparse.Namespace, loaded, inputs) -> dict:
         .where(inputs.rows.drop(columns=["seq"]).notna(), None)
         .to_dict(orient="records"),
         "window": int(inputs.x_seq.shape[2]),
-        "variant_offset": int(inputs.x_seq.shape[2]) // 2,
+        "variant_offset": variant_offset(int(inputs.x_seq.shape[2])),
     }

@@ -17,99 +17,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 NAME = "train"
 HELP = "feature table -> trained model folder (supervised, ssl, noisy-student)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from ncv_core.training.types import option_fields
+
     p.add_argument("--features", required=True, help="feature table (Parquet, TSV or CSV)")
     p.add_argument("--out", required=True, help="model folder to write (replaced if a model)")
-    p.add_argument(
-        "--method",
-        default="ssl",
-        choices=("supervised", "ssl", "noisy-student"),
-        help="training method (default %(default)s)",
-    )
-    p.add_argument(
-        "--model",
-        default=None,
-        help="architecture: ssl_dnn, deepbind, deepsea, basset, mlp (default: ssl_dnn "
-        "when the table has a seq column, else mlp)",
-    )
-    p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
-    p.add_argument("--epochs", type=int, default=None, help="epochs per model (default 30)")
-    p.add_argument(
-        "--split",
-        default="paper",
-        choices=("paper", "cv"),
-        help="paper design or k-fold CV (default %(default)s)",
-    )
-    p.add_argument(
-        "--n-labelled",
-        type=int,
-        default=None,
-        help="size of the balanced labelled set (default: 40%% of the minority class per class)",
-    )
-    p.add_argument(
-        "--n-val",
-        type=int,
-        default=None,
-        help="size of the balanced validation set (default: 20%% of the minority class per class)",
-    )
-    p.add_argument("--folds", type=int, default=5, help="folds of --split cv (default 5)")
-    p.add_argument(
-        "--label-col",
-        nargs="+",
-        default=["label"],
-        metavar="COL",
-        help="label column(s); several make a multi-task model (default label)",
-    )
-    p.add_argument(
-        "--feature-cols",
-        nargs="+",
-        default=None,
-        metavar="COL",
-        help="feature columns to use (default: the table's feature_columns metadata, "
-        "else every numeric non-reserved column)",
-    )
-    p.add_argument(
-        "--exclude-cols",
-        nargs="+",
-        default=[],
-        metavar="COL",
-        help="columns to leave out of the features",
-    )
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default 0.03)")
-    p.add_argument(
-        "--optimizer",
-        default="sgd",
-        choices=("sgd", "adam"),
-        help="sgd (the paper, default) or adam (faster for sequence-only CNNs; try --lr 0.001)",
-    )
-    p.add_argument(
-        "--threshold",
-        type=float,
-        default=None,
-        help="ssl: promote unlabelled rows whose confidence reaches this into the labelled set "
-        "after every epoch (the paper: 0.95); default: no promotion (it lowered the validation "
-        "AUROC on the demo data)",
-    )
-    p.add_argument(
-        "--max-grad-norm",
-        type=float,
-        default=None,
-        help="clip each step's gradient to this norm (default 5.0, rarely reached; it keeps an "
-        "occasional SGD run from diverging); 0 turns clipping off, as in the paper",
-    )
-    p.add_argument(
-        "--iterations", type=int, default=None, help="noisy-student: number of students (default 1)"
-    )
-    p.add_argument(
-        "--whole-rows",
-        action="store_true",
-        help="draw validation rows at random instead of holding out whole chromosomes",
-    )
+    for f in option_fields():  # one option per TrainConfig field: defined once, there
+        _add_config_option(p, f)
     p.add_argument("--device", default=None, help="torch device (default: cuda if available)")
     p.add_argument(
         "--threads",
@@ -119,38 +39,59 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_config_option(p: argparse.ArgumentParser, f: Any) -> None:
+    """``--name`` for a :class:`~ncv_core.training.types.TrainConfig` field, from its metadata.
+
+    Every option defaults to None ("not given": the config's default stands), so the help shows
+    the config's own default.
+    """
+    meta = f.metadata
+    flag = meta.get("flag", "--" + f.name.replace("_", "-"))
+    default = f.default
+    shown = " ".join(default) if isinstance(default, tuple) else default
+    text = meta["help"]
+    if shown not in (None, "") and "default" not in text and not meta.get("invert"):
+        text += f" (default {shown})"
+    kw: dict[str, Any] = {"dest": f.name, "default": None, "help": text}
+    if meta.get("invert"):
+        kw.update(action="store_const", const=not default)
+    else:
+        kind = str(f.type)
+        kw["type"] = int if "int" in kind else float if "float" in kind else str
+        for key in ("nargs", "choices", "metavar"):
+            if key in meta:
+                kw[key] = meta[key]
+    p.add_argument(flag, **kw)
+
+
+def config_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`~ncv_core.training.types.TrainConfig` of the given options."""
+    from ncv_core.training.types import TrainConfig, option_fields
+
+    given = {}
+    for f in option_fields():
+        value = getattr(args, f.name)
+        if value is None:
+            continue
+        if isinstance(value, list):
+            value = tuple(value)
+        if f.metadata.get("zero_is_none") and value == 0:
+            value = None
+        given[f.name] = value
+    return TrainConfig(**given)
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
     from ncv_core.io.model_folder import save_model
-    from ncv_core.io.tables import read_table
+    from ncv_core.io.tables import ensure_writable, read_table
     from ncv_core.progress import TqdmProgress
-    from ncv_core.training import TrainConfig, train
+    from ncv_core.training import train
 
+    cfg = config_from_args(args)
+    ensure_writable(args.out)  # before the training, not after it
     table, meta = read_table(args.features)
-    options = {
-        "lr": args.lr,
-        "threshold": args.threshold,
-        "iterations": args.iterations,
-        "epochs": args.epochs,
-    }
-    if args.max_grad_norm is not None:
-        options["max_grad_norm"] = args.max_grad_norm or None  # 0: no clipping
-    cfg = TrainConfig(
-        method=args.method,
-        model=args.model,
-        seed=args.seed,
-        split=args.split,
-        n_labelled=args.n_labelled,
-        n_val=args.n_val,
-        folds=args.folds,
-        by_chromosome=not args.whole_rows,
-        label_cols=tuple(args.label_col),
-        feature_cols=None if args.feature_cols is None else tuple(args.feature_cols),
-        exclude_cols=tuple(args.exclude_cols),
-        optimizer=args.optimizer,
-        **{k: v for k, v in options.items() if v is not None},
-    )
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     with TqdmProgress(postfix_keys=("val_auroc", "alpha", "promoted")) as bar:

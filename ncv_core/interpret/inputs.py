@@ -27,7 +27,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ncv_core.errors import NcvError, warn
+from ncv_core.coords import variant_offset, window_start
+from ncv_core.errors import NcvError
+from ncv_core.features.build import compute_features
+from ncv_core.features.loci import LociBatch, place
+from ncv_core.features.tracks import TrackSet
+from ncv_core.io.genome import Genome
+from ncv_core.io.manifest import read_manifest
+from ncv_core.models.loaded import check_compatible
 from ncv_core.sequence import one_hot
 
 __all__ = ["ModelInputs", "model_inputs", "parse_locus"]
@@ -131,7 +138,7 @@ def _from_sequences(model, sequences: Sequence[str]) -> ModelInputs:
         if window is not None and len(s) != window:
             raise NcvError(
                 f"sequence {i + 1} is {len(s)} bp; the model reads windows of exactly {window} bp "
-                f"(the variant at offset {window // 2})"
+                f"(the variant at offset {variant_offset(window)})"
             )
     rows = pd.DataFrame(
         {
@@ -148,8 +155,6 @@ def _from_sequences(model, sequences: Sequence[str]) -> ModelInputs:
 
 
 def _loci_batch(loci: Sequence[str]):
-    from ncv_core.features.loci import LociBatch
-
     parsed = [parse_locus(t) for t in loci]
     df = pd.DataFrame(
         {
@@ -167,12 +172,6 @@ def _loci_batch(loci: Sequence[str]):
 
 
 def _from_loci(model, loci, genome_path, tracks_path, cell_line, build) -> ModelInputs:
-    from ncv_core.features.build import compute_features
-    from ncv_core.features.loci import place
-    from ncv_core.features.tracks import TrackSet
-    from ncv_core.io.genome import Genome
-    from ncv_core.io.manifest import read_manifest
-
     uses_tab = bool(model.model.uses_tab)
     batch = _loci_batch(loci)
     if genome_path is None:
@@ -189,10 +188,10 @@ def _from_loci(model, loci, genome_path, tracks_path, cell_line, build) -> Model
             r = placed.rejected[0]
             raise NcvError(f"locus {r.row!r}: {r.reason}")
         if uses_tab:
-            _check_cell_line(model, cell_line)
             tracks = TrackSet(read_manifest(tracks_path), cell_line, genome)
             feats = compute_features(placed.table, genome, tracks, window)
-            _check_columns(model, feats, f"the {cell_line} tracks of {os.fspath(tracks_path)}")
+            source = f"the {cell_line} tracks of {os.fspath(tracks_path)}"
+            check_compatible(model, columns=feats.columns, cell_line=cell_line, source=source)
         else:
             feats = placed.table.assign(
                 seq=genome.windows(placed.table["chrom"], placed.table["pos"], window)
@@ -209,24 +208,6 @@ def _from_loci(model, loci, genome_path, tracks_path, cell_line, build) -> Model
     return ModelInputs(x_seq, x_tab, _rows(feats, window), "locus", note, model.feature_columns)
 
 
-def _check_cell_line(model, cell_line: str) -> None:
-    trained = (model.card.get("features") or {}).get("cell_line")
-    if trained and trained != cell_line:
-        warn(
-            f"the model was trained on {trained} features; the inputs are built from "
-            f"{cell_line}'s tracks"
-        )
-
-
-def _check_columns(model, table: pd.DataFrame, source: str) -> None:
-    missing = [c for c in model.feature_columns if c not in table.columns]
-    if missing:
-        raise NcvError(
-            f"the model needs features that {source} do not give: {', '.join(missing[:6])}"
-            + (f" (and {len(missing) - 6} more)" if len(missing) > 6 else "")
-        )
-
-
 def _rows(table: pd.DataFrame, window: int) -> pd.DataFrame:
     pos = table["pos"].astype("Int64") if "pos" in table else pd.array([None] * len(table), "Int64")
     return pd.DataFrame(
@@ -235,7 +216,7 @@ def _rows(table: pd.DataFrame, window: int) -> pd.DataFrame:
             "id": table["id"].astype(str).to_numpy() if "id" in table else "",
             "chrom": table["chrom"].astype("string").to_numpy() if "chrom" in table else None,
             "pos": np.asarray(pos),
-            "window_start": np.asarray(pos - window // 2),
+            "window_start": np.asarray(window_start(pos, window)),
             "seq": table["seq"].astype(str).to_numpy(),
         }
     ).astype({"pos": "Int64", "window_start": "Int64"})
@@ -253,7 +234,7 @@ def _from_table(model, table: pd.DataFrame, meta: dict | None, ids) -> ModelInpu
         table = pd.concat([table[have == i].iloc[:1] for i in wanted], ignore_index=True)
     if len(table) == 0:
         raise NcvError("the feature table has no rows")
-    _check_columns(model, table, "the feature table's columns")
+    check_compatible(model, columns=table.columns, source="the feature table's columns")
     x_seq, x_tab = model.encode(table, meta)
     note = "the model reads no tabular features"
     if x_tab is not None:

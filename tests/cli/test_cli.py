@@ -136,3 +136,32 @@ def test_real_vcf_against_wrong_genome_exits_2(real_data: Path, tmp_path: Path) 
     )
     assert proc.returncode == 2
     assert "no usable loci (kept 0, rejected 16: 15 unknown contig, 1 indel)" in proc.stderr
+
+
+def test_train_options_are_the_config_fields() -> None:
+    """``ncv train`` derives its options from TrainConfig: every field is one, and parses back."""
+    import argparse
+    from dataclasses import fields
+
+    from ncv_core.cli import train as train_cli
+    from ncv_core.training.types import TrainConfig, option_fields
+
+    p = argparse.ArgumentParser()
+    train_cli.add_arguments(p)
+    flags = {a.dest for a in p._actions}
+    assert {f.name for f in option_fields()} <= flags
+    assert {f.name for f in fields(TrainConfig)} - flags == {"model_kwargs"}
+    args = p.parse_args(
+        "--features t.tsv --out m --t1 50 --t2 60 --whole-rows --max-grad-norm 0 "
+        "--label-col a b --lr 0.5 --method supervised --threshold 0.9".split()
+    )
+    cfg = train_cli.config_from_args(args)
+    assert (cfg.t1, cfg.t2, cfg.by_chromosome, cfg.max_grad_norm) == (50, 60, False, None)
+    assert (cfg.label_cols, cfg.lr, cfg.method, cfg.threshold) == (
+        ("a", "b"),
+        0.5,
+        "supervised",
+        0.9,
+    )
+    default = train_cli.config_from_args(p.parse_args(["--features", "t", "--out", "m"]))
+    assert default == TrainConfig()

@@ -21,7 +21,7 @@ from ncv_core.evaluate import cross_cell_line
 from ncv_core.io.model_folder import CARD, SPLIT, WEIGHTS, load_model, save_model
 from ncv_core.models.loaded import LoadedModel
 from ncv_core.training import train
-from ui import notes, plots, seqplots
+from ui import figures, notes
 from ui.jobs import Job, TrainingRun, one_torch_thread
 from ui.modelfiles import collect_upload, install_upload, zip_model
 
@@ -48,14 +48,14 @@ def test_training_curves_one_line_per_run_and_baselines() -> None:
         "ssl": [{"epoch": 1, "val_auroc": 0.6, "alpha": 0.0}, {"epoch": 2, "val_auroc": 0.7}],
         "supervised": [{"epoch": 1, "val_auroc": None}],
     }
-    fig = plots.training_curves(hist, {"CADD": 0.55, "broken": float("nan")})
+    fig = figures.training_curves(hist, {"CADD": 0.55, "broken": float("nan")})
     assert [t.name for t in fig.data] == ["ssl", "supervised"]
     assert list(fig.data[0].y) == [0.6, 0.7] and np.isnan(fig.data[1].y[0])
     assert [s.y0 for s in fig.layout.shapes] == [0.55]  # NaN baselines are not drawn
     assert fig.layout.yaxis.range == (0.48, 1.0)
-    dyn = plots.ssl_dynamics(hist)
+    dyn = figures.ssl_dynamics(hist)
     assert {t.name for t in dyn.data} == {"ssl"} and len(dyn.data) == 3  # alpha, promoted, acc
-    frame = plots.history_frame(hist)
+    frame = figures.history_frame(hist)
     assert frame.columns[0] == "run" and len(frame) == 3
 
 
@@ -71,11 +71,11 @@ def test_evaluation_figures_show_the_model_and_each_baseline() -> None:
         "pr": {"recall": [1, 0.5, 0], "precision": [0.5, 1, 1]},
         "baselines": {"CADD": {"auroc": 0.6, "aupr": 0.5, "n": 6, "roc": {}, "pr": {}}},
     }
-    roc = plots.roc_figure(report)
+    roc = figures.roc_figure(report)
     assert [t.name for t in roc.data] == ["chance", "model (AUROC 0.900)"]  # empty curve skipped
-    assert plots.pr_figure(report).layout.shapes[0].y0 == pytest.approx(3 / 6)
-    assert plots.metrics_frame(report)["scorer"].tolist() == ["model", "CADD"]
-    curves = plots.curves_frame(report)
+    assert figures.pr_figure(report).layout.shapes[0].y0 == pytest.approx(3 / 6)
+    assert figures.metrics_frame(report)["scorer"].tolist() == ["model", "CADD"]
+    curves = figures.curves_frame(report)
     assert set(curves["curve"]) == {"roc", "pr"} and len(curves) == 6 and len(y) == 6
 
 
@@ -89,11 +89,11 @@ def test_cv_and_cross_cell_line_figures() -> None:
         "val_accuracy_se": None,
         "folds": [{"val_auroc": 0.78, "val_aupr": 0.7, "val_accuracy": 0.7}] * 3,
     }
-    fig = plots.cv_figure(metrics)
+    fig = figures.cv_figure(metrics)
     assert list(fig.data[0].y) == [0.8, 0.7, 0.75]
     assert list(fig.data[0].error_y.array)[:2] == [0.02, 0.03]
     assert len(fig.data) == 4 and fig.layout.title.text == "3-fold cross-validation"
-    frame = plots.cv_frame(metrics)
+    frame = figures.cv_frame(metrics)
     assert frame["fold"].tolist() == ["1", "2", "3", "mean", "se"]
     assert frame["val_auroc"].tolist() == [0.78, 0.78, 0.78, 0.8, 0.02]
     df = pd.DataFrame(
@@ -103,7 +103,7 @@ def test_cv_and_cross_cell_line_figures() -> None:
             for b in ("X", "Y")
         ]
     )
-    heat = plots.cross_cell_heatmap(df)
+    heat = figures.cross_cell_heatmap(df)
     assert heat.data[0].z.tolist() == [[0.6, 0.5], [0.5, 0.6]]
     assert heat.data[0].text[0][0] == "0.600"  # no "±" without a standard error
 
@@ -112,11 +112,11 @@ def test_ism_heatmap_hover_names_the_change_and_marks_the_reference() -> None:
     delta = np.zeros((3, 4))
     delta[1, 2] = -0.5
     ref = np.array([0, 3, -1])
-    fig = seqplots.ism_heatmap(delta, ref, center=1)
+    fig = figures.ism_heatmap(delta, ref, center=1)
     hover = fig.data[0].text
     assert hover[2][1] == "offset 1: T → G<br>Δ logit -0.5000"
     assert hover[3][1].endswith("(reference)") and hover[0][2].startswith("offset 2: N → A")
-    mat = seqplots.reference_matrix(np.array([1.0, -2.0, 5.0]), ref)
+    mat = figures.reference_matrix(np.array([1.0, -2.0, 5.0]), ref)
     assert mat.to_numpy().tolist() == [[1, 0, 0, 0], [0, 0, 0, -2], [0, 0, 0, 0]]
 
 
@@ -127,28 +127,28 @@ def _ys(shape) -> list[float]:
 
 def test_logo_letters_stack_with_their_heights() -> None:
     heights = np.array([[0.5, 0.0, 0.0, 0.0], [0.0, -1.0, 0.25, 0.0]])
-    fig = seqplots.logo_figure(heights, center=1)
+    fig = figures.logo_figure(heights, center=1)
     paths = [s for s in fig.layout.shapes if s.type == "path"]
-    assert [s.fillcolor for s in paths] == [plots.BASE_COLORS[b] for b in "AGC"]  # zeros skipped
+    assert [s.fillcolor for s in paths] == [figures.BASE_COLORS[b] for b in "AGC"]  # zeros skipped
     spans = [(round(min(y), 6), round(max(y), 6)) for y in map(_ys, paths)]
     assert spans == [(0.0, 0.5), (0.0, 0.25), (-1.0, 0.0)]  # C points down
     assert sum(s.type == "line" for s in fig.layout.shapes) == 1
-    info = seqplots.logo_figure(np.array([[0.25] * 4, [0, 0, 0, 1.0]]), information=True)
+    info = figures.logo_figure(np.array([[0.25] * 4, [0, 0, 0, 1.0]]), information=True)
     (t,) = [s for s in info.layout.shapes if s.type == "path"]  # the uniform row has 0 bits
     top = max(_ys(t))
-    assert t.fillcolor == plots.BASE_COLORS["T"] and top == pytest.approx(2.0, abs=1e-3)
+    assert t.fillcolor == figures.BASE_COLORS["T"] and top == pytest.approx(2.0, abs=1e-3)
 
 
 def test_tracks_allele_and_score_figures() -> None:
     sig = {"DNase": np.arange(5.0), "H3K27ac": np.ones(5)}
-    fig = seqplots.tracks_figure(sig, 100, variant=103, window=(101, 104), chrom="chr1")
+    fig = figures.tracks_figure(sig, 100, variant=103, window=(101, 104), chrom="chr1")
     assert len(fig.data) == 2 and list(fig.data[0].x) == [101, 102, 103, 104, 105]
     assert [s.type for s in fig.layout.shapes] == ["rect", "line"]
-    assert seqplots.tracks_frame(sig, 100)["pos"].tolist() == [101, 102, 103, 104, 105]
+    assert figures.tracks_frame(sig, 100)["pos"].tolist() == [101, 102, 103, 104, 105]
     scores = pd.DataFrame({"id": ["a"], "p_ref": [0.2], "p_alt": [0.6], "diff": [0.4]})
-    bars = plots.allele_bars(scores)
+    bars = figures.allele_bars(scores)
     assert [list(t.y) for t in bars.data] == [[0.2], [0.6]]
-    assert list(plots.score_scatter(scores).data[0].x) == [0.2]
+    assert list(figures.score_scatter(scores).data[0].x) == [0.2]
 
 
 # --- model files ---------------------------------------------------------------------------

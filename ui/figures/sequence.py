@@ -17,7 +17,16 @@ from plotly.subplots import make_subplots
 
 from ncv_core.constants import BASES
 from ncv_core.io.motif_files import information_content
-from ui.plots import BASE_COLORS, layout
+from ui.figures.style import BASE_COLORS, layout
+
+__all__ = [
+    "influence_heatmap",
+    "ism_heatmap",
+    "logo_figure",
+    "reference_matrix",
+    "tracks_figure",
+    "tracks_frame",
+]
 
 
 def ism_heatmap(

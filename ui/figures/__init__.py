@@ -1,0 +1,14 @@
+"""Figures of core results: pure functions (no Streamlit), so tests can call them directly.
+
+Plotly figures throughout, sequence logos included (letters drawn as filled outlines, so the
+modebar's camera saves any of them as PNG). Each builder takes what a core function returned and
+only lays it out. One module per page family; everything is re-exported here
+(``figures.roc_figure``).
+"""
+
+from ui.figures.evaluation import *  # noqa: F403
+from ui.figures.importance import *  # noqa: F403
+from ui.figures.sequence import *  # noqa: F403
+from ui.figures.style import BASE_COLORS, CONFIG, METHOD_COLORS, layout  # noqa: F401
+from ui.figures.training import *  # noqa: F403
+from ui.figures.variants import *  # noqa: F403

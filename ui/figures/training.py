@@ -1,0 +1,102 @@
+"""Training: validation curves per epoch and the SSL dynamics (alpha, promotion, pseudo-label accuracy)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ui.figures.style import layout, nan_of, series_color
+
+__all__ = ["SSL_PANELS", "history_frame", "ssl_dynamics", "training_curves"]
+
+
+def training_curves(
+    histories: Mapping[str, Sequence[Mapping[str, Any]]],
+    baselines: Mapping[str, float] | None = None,
+) -> go.Figure:
+    """Validation AUROC per epoch, one line per run; baselines as dotted horizontal lines.
+
+    ``histories`` maps a run's name (``ssl``, ``supervised``, ``ssl · fold 1/5``) to its epoch
+    records (``epoch``, ``val_auroc``, ...), as ``train``'s progress events or ``card.history``.
+    """
+    fig = go.Figure()
+    for name, rows in histories.items():
+        fig.add_trace(
+            go.Scatter(
+                x=[r["epoch"] for r in rows],
+                y=[nan_of(r.get("val_auroc")) for r in rows],
+                mode="lines+markers",
+                name=name,
+                line={"color": series_color(name)},
+                hovertemplate="epoch %{x}<br>val AUROC %{y:.3f}<extra>" + name + "</extra>",
+            )
+        )
+    for i, (col, value) in enumerate((baselines or {}).items()):
+        if value is not None and math.isfinite(value):
+            fig.add_hline(
+                y=value,
+                line={"dash": "dot", "color": ["#777", "#aaa", "#555"][i % 3]},
+                annotation_text=f"{col} {value:.3f}",
+                annotation_position="bottom right",
+            )
+    seen = [
+        float(r["val_auroc"])
+        for rows in histories.values()
+        for r in rows
+        if r.get("val_auroc") is not None and math.isfinite(float(r["val_auroc"]))
+    ]
+    seen += [v for v in (baselines or {}).values() if v is not None and math.isfinite(v)]
+    fig.update_xaxes(title="epoch", rangemode="tozero")
+    fig.update_yaxes(title="validation AUROC", range=[min([0.5, *seen]) - 0.02, 1.0])
+    return layout(fig, "Validation AUROC per epoch", hovermode="x unified", height=380)
+
+
+SSL_PANELS = (
+    ("alpha", "α(t)"),
+    ("n_promoted_total", "promoted pseudo-labels"),
+    ("pseudo_acc", "pseudo-label accuracy"),
+)
+
+
+def ssl_dynamics(histories: Mapping[str, Sequence[Mapping[str, Any]]]) -> go.Figure:
+    """α(t), promoted pseudo-labels (cumulative) and pseudo-label accuracy per epoch.
+
+    Only runs whose records carry these keys (pseudo-label SSL) are drawn.
+    """
+    fig = make_subplots(rows=1, cols=3, subplot_titles=[t for _, t in SSL_PANELS])
+    for name, rows in histories.items():
+        if not rows or "alpha" not in rows[0]:
+            continue
+        for col, (key, label) in enumerate(SSL_PANELS, start=1):
+            fig.add_trace(
+                go.Scatter(
+                    x=[r["epoch"] for r in rows],
+                    y=[nan_of(r.get(key)) for r in rows],
+                    mode="lines+markers",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=col == 1,
+                    line={"color": series_color(name)},
+                    hovertemplate="epoch %{x}<br>" + label + " %{y:.3f}<extra>" + name + "</extra>",
+                ),
+                row=1,
+                col=col,
+            )
+    fig.update_xaxes(title="epoch")
+    fig.update_yaxes(range=[0, 1.05], row=1, col=1)
+    fig.update_yaxes(range=[0, 1.05], row=1, col=3)
+    return layout(fig, "Pseudo-labelling", height=320)
+
+
+def history_frame(histories: Mapping[str, Sequence[Mapping[str, Any]]]) -> pd.DataFrame:
+    """All epoch records of all runs in one table (``run`` first), for download."""
+    frames = [pd.DataFrame(list(rows)).assign(run=name) for name, rows in histories.items() if rows]
+    if not frames:
+        return pd.DataFrame(columns=["run", "epoch"])
+    df = pd.concat(frames, ignore_index=True)
+    return df[["run", *[c for c in df.columns if c != "run"]]]
