@@ -85,6 +85,13 @@ class TrackTensor:
                 raise NcvError(f"TrackTensor.{name} needs one entry per signal column")
         if n_bins and (self.position[0] < 0 or np.any(np.diff(self.position) <= 0)):
             raise NcvError("TrackTensor.position must be >= 0 and strictly increasing")
+        for name, index, names in (
+            ("track_cell", self.track_cell, self.cells),
+            ("track_assay", self.track_assay, self.assays),
+            ("cell_species", self.cell_species, self.species),
+        ):
+            if len(index) and not (0 <= index.min() and index.max() < len(names)):
+                raise NcvError(f"TrackTensor.{name} indexes past its {len(names)} names")
         pairs = set(zip(self.track_cell.tolist(), self.track_assay.tolist(), strict=True))
         if len(pairs) != n_tracks:
             raise NcvError("a (cell type, assay) pair appears twice among the tracks")
@@ -211,6 +218,8 @@ def make_track_tensor(
     regions : sequence of (species, chrom, start, end)
         0-based half-open; species are numbered in order of first appearance.
     """
+    if not len(regions):
+        raise NcvError("a track tensor needs at least one region")
     species = tuple(dict.fromkeys(r[0] for r in regions))
     offset, counts = place_regions(regions, bin_size=bin_size, align=align)
     region_species = np.array([species.index(r[0]) for r in regions], dtype=np.int64)

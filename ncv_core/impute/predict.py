@@ -30,7 +30,7 @@ def forward_batched(
     Parameters
     ----------
     model : Avocado
-        Left as it is: when it lives on another device, a private copy is moved.
+        Never modified: when it lives on another device, a private copy is moved there.
     cell, assay, position : numpy.ndarray, shape (N,), int
     batch_size : int
         Triples per forward call; it does not change the result.
@@ -40,22 +40,19 @@ def forward_batched(
     numpy.ndarray, shape (N,), float32, on the CPU
     """
     dev = resolve_device(device)
-    if next(model.parameters()).device != dev:
+    here = next(model.parameters()).device
+    if here.type != dev.type or (dev.index is not None and here.index != dev.index):
         model = copy.deepcopy(model).to(dev)
-    was_training = model.training
-    model.eval()
+    # No dropout or batch norm: train/eval mode does not matter, and is left alone.
     out = np.empty(len(position), dtype=np.float32)
-    try:
-        with torch.inference_mode():
-            for lo in range(0, len(position), batch_size):
-                sl = slice(lo, lo + batch_size)
-                args = [
-                    torch.as_tensor(np.asarray(a[sl], dtype=np.int64), device=dev)
-                    for a in (cell, assay, position)
-                ]
-                out[sl] = model(*args).float().cpu().numpy()
-    finally:
-        model.train(was_training)
+    with torch.inference_mode():
+        for lo in range(0, len(position), batch_size):
+            sl = slice(lo, lo + batch_size)
+            args = [
+                torch.as_tensor(np.asarray(a[sl], dtype=np.int64), device=dev)
+                for a in (cell, assay, position)
+            ]
+            out[sl] = model(*args).float().cpu().numpy()
     return out
 
 

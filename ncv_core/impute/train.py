@@ -19,7 +19,7 @@ import torch
 from ncv_core.device import resolve_device
 from ncv_core.errors import NcvError
 from ncv_core.impute.data import TrackTensor, dense_batches
-from ncv_core.impute.model import SIZES, Avocado, build_avocado, grow_avocado, resolve_size
+from ncv_core.impute.model import Avocado, build_avocado, grow_avocado, resolve_size
 from ncv_core.impute.predict import forward_batched
 from ncv_core.impute.result import AvocadoFit, tensor_layout
 from ncv_core.progress import ProgressFn, StopFlag, report, stopped
@@ -119,6 +119,24 @@ def _epoch(model, opt, tensor, train_rows, maps, n_old, batch_size, rng, dev, st
     return total / max(count, 1), count, False
 
 
+def _loop(run: tuple, held: np.ndarray, epochs: int, dev, progress, stop) -> tuple[list, bool]:
+    """All epochs: history entries (reported through ``progress``) and whether stopped."""
+    model, tensor, maps = run[0], run[2], run[4]
+    history: list[dict[str, Any]] = []
+    for epoch in range(1, epochs + 1):
+        t0 = time.perf_counter()
+        mse, n, halted = _epoch(*run, dev, stop)
+        if halted:
+            return history, True
+        entry = {"epoch": epoch, "train_mse": mse, "samples": n}
+        if len(held):
+            entry["heldout_mse"] = _heldout_mse(model, tensor, held, maps, dev)
+        entry["seconds"] = time.perf_counter() - t0
+        history.append(entry)
+        report(progress, "impute-fit", epoch, epochs, **entry)
+    return history, False
+
+
 def fit_avocado(
     tensor: TrackTensor,
     *,
@@ -157,8 +175,10 @@ def fit_avocado(
     AvocadoFit
         The network on the CPU in eval mode, row names, history.
     """
-    if base is None and size not in SIZES:
-        resolve_size(size)  # raises NcvError naming the known sizes
+    if base is None:
+        resolve_size(size)  # an NcvError naming the known sizes
+    if epochs < 0 or batch_size < 1:
+        raise NcvError(f"need epochs >= 0 and batch_size >= 1, got {epochs}, {batch_size}")
     dev = resolve_device(device)
     model, (cells, assays, cell_species), n_old = _setup(tensor, size, base, seed)
     model.to(dev)
@@ -169,29 +189,21 @@ def fit_avocado(
     held = tensor.track_index(held_out) if len(held_out) else np.zeros(0, dtype=np.int64)
     train_rows = np.setdiff1d(np.arange(tensor.n_tracks), held)
     if base is not None:
-        train_rows = train_rows[
-            (maps[0][train_rows] >= n_old[0]) | (maps[1][train_rows] >= n_old[1])
-        ]
+        new = (maps[0][train_rows] >= n_old[0]) | (maps[1][train_rows] >= n_old[1])
+        train_rows = train_rows[new]
     if not len(train_rows):
         raise NcvError("no track left to train on (all held out, or none involves a new row)")
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr, eps=ADAM_EPS)
-    rng = np.random.default_rng(seed)
-    history: list[dict[str, Any]] = []
-    halted = False
-    for epoch in range(1, epochs + 1):
-        t0 = time.perf_counter()
-        mse, n, halted = _epoch(
-            model, opt, tensor, train_rows, maps, n_old, batch_size, rng, dev, stop
-        )
-        if halted:
-            break
-        entry = {"epoch": epoch, "train_mse": mse, "samples": n}
-        if len(held):
-            entry["heldout_mse"] = _heldout_mse(model, tensor, held, maps, dev)
-        entry["seconds"] = time.perf_counter() - t0
-        history.append(entry)
-        report(progress, "impute-fit", epoch, epochs, **entry)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr, eps=ADAM_EPS)
+    history, halted = _loop(
+        (model, opt, tensor, train_rows, maps, n_old, batch_size, np.random.default_rng(seed)),
+        held,
+        epochs,
+        dev,
+        progress,
+        stop,
+    )
+    hyper = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed}
+    hyper["mode"] = "new-rows" if base else "full"
     names = tensor.track_names()
     return AvocadoFit(
         model=model.cpu().eval(),
@@ -202,13 +214,7 @@ def fit_avocado(
         layout=tensor_layout(tensor),
         trained=(base.trained if base else []) + [names[r] for r in train_rows],
         held_out=[names[r] for r in held],
-        hyper={
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "lr": lr,
-            "seed": seed,
-            "mode": "new-rows" if base else "full",
-        },
+        hyper=hyper,
         history=history,
         stopped=halted,
     )

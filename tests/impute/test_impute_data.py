@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from ncv_core.errors import NcvError
 from ncv_core.impute.data import dense_batches, make_track_tensor, place_regions
+from ncv_core.impute.result import species_positions, tensor_layout
 from ncv_core.impute.synthetic import low_rank_tensor
 
 
@@ -117,3 +120,15 @@ def test_dense_batches_are_permuted_and_seeded(two_species):
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
     assert not np.all(np.diff(a) > 0)  # not the sequential order
+
+
+def test_a_cards_layout_gives_back_each_species_axis_bins(two_species):
+    t = two_species
+    layout = json.loads(json.dumps(tensor_layout(t)))
+    assert layout["n_positions"] == t.n_positions
+    for sp in t.species:
+        np.testing.assert_array_equal(species_positions(layout, sp), t.position[t.species_bins(sp)])
+    picked = t.select_tracks([0, 4])
+    assert tensor_layout(picked) == tensor_layout(t) and picked.n_tracks == 2
+    assert picked.track_names() == [t.track_names()[0], t.track_names()[4]]
+    np.testing.assert_array_equal(picked.signal, t.signal[[0, 4]])

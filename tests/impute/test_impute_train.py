@@ -97,6 +97,9 @@ def test_new_assay_trains_only_its_row():
     )
     with pytest.raises(NcvError, match="no new cell type or assay"):
         fit_avocado(full, base=added, epochs=1)
+    elsewhere = low_rank_tensor(n_cells=4, n_assays=3, n_bins=400, seed=4)
+    with pytest.raises(NcvError, match="genome axis"):
+        fit_avocado(elsewhere, base=base, epochs=1)
 
 
 def test_zero_shot_assay_measured_only_in_the_other_species():
