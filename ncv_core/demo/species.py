@@ -145,8 +145,8 @@ def build_species(
     names = [s.name for s in species]
     if len(set(names)) != len(names) or not all(n.isidentifier() for n in names):
         raise NcvError(f"species names must be distinct identifiers, got {names}")
-    contigs = _read_genome(paths.genome)
     instances = _read_instances(paths.truth)
+    contigs = _read_genome(paths.genome)
     root = Path(out_dir)
     out: dict[str, SpeciesPaths] = {}
     truth: dict = {"format": "ncv-demo-species", "version": SPECIES_VERSION, "seed": seed}
@@ -259,7 +259,7 @@ def _draw_events(occupied: np.ndarray, spec: SpeciesSpec, rng: np.random.Generat
     """Non-overlapping gap events ``(x, source length, target length)``, sorted, shape ``(m, 3)``.
 
     Unaligned segments are drawn in rounds until they cover ``unaligned_fraction`` of the contig
-    (at most 20 rounds: conserved instances leave gaps between them), then indels; a candidate
+    (at most 200 rounds: conserved instances leave gaps between them), then indels; a candidate
     is kept when no base within :data:`SPACING` of it is occupied (protected, a boundary or an
     earlier event). ``occupied`` is updated in place.
     """
@@ -267,7 +267,7 @@ def _draw_events(occupied: np.ndarray, spec: SpeciesSpec, rng: np.random.Generat
     lo, hi = UNALIGNED_LENGTH
     kept: list[tuple[int, int, int]] = []
     goal, covered = spec.unaligned_fraction * n, 0
-    for _ in range(20):
+    for _ in range(200):
         if covered >= goal:
             break
         k = rng.poisson((goal - covered) / ((lo + hi) / 2)) + 1

@@ -159,7 +159,7 @@ def row_references(loci: pd.DataFrame) -> tuple[list[int], list[str]]:
     """File line and row text of each row, as rejections name them.
 
     From the ``_line`` and ``_raw`` columns a loci reader adds; without them, the 1-based row
-    number and the row's values joined by tabs.
+    number and the row's values joined by tabs (missing values empty).
     """
     if "_line" in loci.columns:
         lines = pd.to_numeric(loci["_line"], errors="coerce").fillna(0).astype(int).tolist()
@@ -168,8 +168,11 @@ def row_references(loci: pd.DataFrame) -> tuple[list[int], list[str]]:
     if "_raw" in loci.columns:
         raws = loci["_raw"].astype(str).tolist()
     else:
-        shown = loci.drop(columns=[c for c in ("_line",) if c in loci.columns]).astype(str)
-        raws = ["\t".join(r) for r in shown.itertuples(index=False, name=None)]
+        shown = loci.drop(columns=[c for c in ("_line",) if c in loci.columns])
+        raws = [
+            "\t".join("" if pd.isna(v) else str(v) for v in r)
+            for r in shown.itertuples(index=False, name=None)
+        ]
     return lines, raws
 
 
