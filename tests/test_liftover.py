@@ -88,15 +88,24 @@ def test_headers(tiny_chain) -> None:
     assert index.target_contigs == {"chrA": 120, "chrB": 60}
     assert index.chains_over("chr1", 45, 65).tolist() == [0, 1]
     assert index.chains_over("chr1", 50, 60).tolist() == []
-    assert index.spanned("chr1", np.array([9, 10, 49, 50, 60, 96, 97])).tolist() == [
-        False,
-        True,
-        True,
-        False,
-        True,
-        True,
-        False,
-    ]
+    covering = index.covering("chr1", np.array([9, 10, 49, 50, 60, 91, 93, 96, 97]))
+    assert covering.tolist() == [-1, 0, 0, -1, 1, 2, 3, 3, -1]
+    assert index.label(1) == "chain 2 (chr1:60-80 -> chrB -)"
+    assert index.header(1) == (2, 60, 80, "chrB", "-", 30, 50)  # forward target span [30, 50)
+
+
+def test_covering_finds_a_chain_around_a_nested_one(tmp_path) -> None:
+    path = tmp_path / "nested.chain"
+    write_chain_file(
+        path,
+        [
+            chain_from_blocks("c", 100, "q", 100, "+", [0, 40], [0, 40], [20, 60], chain_id=1),
+            chain_from_blocks("c", 100, "q", 100, "-", [20], [60], [20], chain_id=2),
+        ],
+    )
+    index = open_chain(path)
+    assert index.covering("c", np.array([5, 25, 50, 99])).tolist() == [0, 1, 0, 0]
+    assert index.covering("d", np.array([5])).tolist() == [-1]
 
 
 @pytest.mark.parametrize(

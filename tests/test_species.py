@@ -7,18 +7,51 @@ the written chain files with the ``liftover`` library and read the written genom
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from ncv_core.demo import build_demo
+from ncv_core.demo.evolve import evolve_contig
 from ncv_core.demo.species import DEFAULT_SPECIES, SpeciesSpec, build_species
 from ncv_core.errors import NcvError
 from ncv_core.features.liftover import lift_loci
 from ncv_core.genome import Genome
-from ncv_core.io.chain_files import open_chain, read_chain_headers
+from ncv_core.io.chain_files import open_chain, read_chain_headers, write_chain_file
 from ncv_core.sequence import reverse_complement
+
+
+@pytest.mark.parametrize("invert", [True, False])
+def test_evolved_contig_chains_encode_its_map(tmp_path, invert) -> None:
+    """Every base: the written chain lifts it where the simulator's map says, and the target
+    base there is the source base (or its complement on the inverted strand) unless mutated."""
+    rng = np.random.default_rng(11)
+    n = 300_000
+    codes = rng.integers(0, 4, n).astype(np.int8)
+    protect = np.zeros(n, dtype=bool)
+    protect[100_000:100_050] = True
+    spec = SpeciesSpec("t", 0.1, 0.01, 0.3, 1.0, inversion_length=(40_000, 60_000))
+    res = evolve_contig("c", codes, protect, np.zeros(n, bool), spec, rng, invert)
+    chains = [replace(c, id=k + 1) for k, c in enumerate(res["chains"])]
+    path = tmp_path / "c.chain"
+    write_chain_file(path, chains)
+    lifter = open_chain(path).lifter["c"]
+    tpos, minus, target = res["tpos"], res["minus"], res["target"]
+    for p in range(0, n, 7):
+        m = lifter[p]
+        if tpos[p] < 0:
+            assert m == []
+        else:
+            assert m == [("c", int(tpos[p]), "-" if minus[p] else "+")]
+    ok = tpos >= 0
+    base = np.where(minus[ok], 3 - target[tpos[ok]], target[tpos[ok]])
+    same = base == codes[ok]
+    assert abs((1 - same.mean()) - spec.substitution_rate) < 0.01
+    assert same[protect[ok]].all() and ok[protect].all()
+    assert abs((1 - ok.mean()) - (0.3 + 0.014)) < 0.03
+    assert minus.any() == invert and (res["inversion"] is not None) == invert
 
 
 @pytest.fixture(scope="module")

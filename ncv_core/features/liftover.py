@@ -2,32 +2,33 @@
 
 Points (1-based ``pos``) map base to base; BED intervals (0-based ``start``, ``end``) follow
 ``liftOver``'s ``-minMatch``: a chain must align at least ``min_match`` of the interval's bases,
-and the lifted interval runs from the first to the last of those bases on the target. Every row
-that does not map becomes a :class:`~ncv_core.rejections.Rejection` saying why:
+and the lifted interval runs from the first to the last of those bases on the target (kent's
+``remapRange``). Every row that does not map becomes a
+:class:`~ncv_core.rejections.Rejection` saying why:
 
-============================  ========================================================================
-category                      meaning
-============================  ========================================================================
-``unknown contig``            the contig is not a source contig of the chain file
-``out of range``              the position lies past the contig's end (or the interval is malformed)
-``no chain``                  no chain spans it (unaligned in the target genome)
-``in gap``                    inside a chain's span but in one of its gaps (deleted in the target, or
-                              unalignable); for intervals: every base is in gaps
-``below min match``           one chain aligns some but fewer than ``min_match`` of the bases (UCSC
-                              "Partially deleted in new")
-``split``                     several chains align parts, none ``min_match`` ("Split in new")
-``duplicated``                two or more chains map it ("Duplicated in new")
-============================  ========================================================================
+=====================  ===============================================================================
+category               meaning
+=====================  ===============================================================================
+``unknown contig``     the contig is not a source contig of the chain file
+``out of range``       not a position (or non-empty interval) inside the contig
+``no chain``           no chain spans it (unaligned in the target genome)
+``in gap``             inside a chain's span but in its gaps: deleted or unalignable in the target
+``below min match``    one chain aligns some but fewer than ``min_match`` of the bases (UCSC
+                       "Partially deleted in new")
+``split``              several chains align parts, none ``min_match`` ("Split in new")
+``duplicated``         two or more chains map it ("Duplicated in new")
+=====================  ===============================================================================
 
-The mapping itself is the ``liftover`` package's (see :mod:`ncv_core.io.chain_files`); it maps
-one base at a time, so an interval is lifted by mapping each of its bases and counting them per
-chain, which is exactly UCSC's aligned-bases count (CrossMap, the other maintained option, is not
-installed and splits intervals into fragments with a ratio rule of its own).
+The mapping is the ``liftover`` package's (see :mod:`ncv_core.io.chain_files`). It maps one
+base at a time, so an interval is lifted by mapping each of its bases and counting them per
+chain: exactly UCSC's aligned-base count. (CrossMap, the other maintained option, is not
+installed and lifts intervals by its own fragment-and-ratio rule, which differs from UCSC's.)
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -69,6 +70,11 @@ class LiftResult:
     n_input: int = 0
 
 
+class _Reject(NamedTuple):
+    reason: str
+    category: str
+
+
 def lift_loci(
     loci: pd.DataFrame,
     chain: ChainIndex | str | os.PathLike,
@@ -86,12 +92,12 @@ def lift_loci(
         ``N`` rows with ``chrom`` and either ``pos`` (1-based points) or ``start``/``end``
         (0-based half-open intervals); other columns are carried along. ``_line`` and ``_raw``
         (a loci reader's bookkeeping) name the file line and text in rejections; without them
-        the row number and the row's values are used.
+        the row number and the row's values are used (:func:`row_references`).
     chain : ChainIndex or path
         An opened chain file (:func:`~ncv_core.io.chain_files.open_chain`) or its path.
     min_match : float
         Fraction of an interval's bases one chain must align (UCSC's ``-minMatch``, 0.95).
-        Points need their one base aligned.
+        A point needs its one base aligned.
     kind : {"points", "intervals"}, optional
         Default: points when there is a ``pos`` column, else intervals.
     progress : callable, optional
@@ -107,36 +113,48 @@ def lift_loci(
         raise NcvError(f"min_match must be in (0, 1], got {min_match}")
     index = chain if isinstance(chain, ChainIndex) else open_chain(chain)
     kind = _kind(loci, kind)
-    lines, raws = row_references(loci)
-    n = len(loci)
     chroms = loci["chrom"].astype(str).tolist()
-    coords = [loci[c] for c in (("pos",) if kind == "points" else ("start", "end"))]
-    values = [pd.to_numeric(c, errors="coerce").to_numpy(np.float64) for c in coords]
     resolved = {c: index.resolve_source(c) for c in dict.fromkeys(chroms)}
+    names = [resolved[c] for c in chroms]
+    lift = _lift_points if kind == "points" else _lift_intervals
     out: list[tuple] = []
-    keep: list[int] = []
-    rejected: list[Rejection] = []
-    lift_one = _lift_point if kind == "points" else _lift_interval
+    verdicts: dict[int, _Reject] = {}
+    n = len(loci)
     for lo in range(0, n, _CHUNK):
         if stopped(stop):
             raise NcvError("liftover was stopped")
         report(progress, "liftover", lo, n)
-        for i in range(lo, min(lo + _CHUNK, n)):
-            name = resolved[chroms[i]]
-            result = lift_one(index, chroms[i], name, [v[i] for v in values], min_match)
-            if isinstance(result, _Reject):
-                rejected.append(Rejection(lines[i], raws[i], result.reason, result.category))
-            else:
-                keep.append(i)
-                out.append(result)
+        rows = range(lo, min(lo + _CHUNK, n))
+        lift(index, loci, chroms, names, rows, min_match, out, verdicts)
     report(progress, "liftover", n, n)
-    table = _assemble(loci, kind, keep, out)
+    bad = sorted(verdicts)
+    lines, raws = row_references(loci, bad)
+    rejected = [
+        Rejection(ln, raw, *verdicts[i]) for i, ln, raw in zip(bad, lines, raws, strict=True)
+    ]
+    table = _assemble(loci, kind, out)
     return LiftResult(table=table, rejected=rejected, kind=kind, n_input=n)
 
 
-class _Reject(NamedTuple):
-    reason: str
-    category: str
+def row_references(
+    loci: pd.DataFrame, rows: Sequence[int] | None = None
+) -> tuple[list[int], list[str]]:
+    """File line and row text of each row (or of ``rows``), as rejections name them.
+
+    From the ``_line`` and ``_raw`` columns a loci reader adds; without them, the 1-based row
+    number and the row's values joined by tabs (missing values empty).
+    """
+    rows = list(range(len(loci))) if rows is None else list(rows)
+    if "_line" in loci.columns:
+        line = pd.to_numeric(loci["_line"].iloc[rows], errors="coerce").fillna(0)
+        lines = line.astype(int).tolist()
+    else:
+        lines = [i + 1 for i in rows]
+    if "_raw" in loci.columns:
+        return lines, loci["_raw"].iloc[rows].astype(str).tolist()
+    shown = loci.drop(columns=[c for c in ("_line",) if c in loci.columns]).iloc[rows]
+    texts = [["" if pd.isna(v) else str(v) for v in shown[c].tolist()] for c in shown.columns]
+    return lines, ["\t".join(r) for r in zip(*texts, strict=True)] if texts else [""] * len(rows)
 
 
 def _kind(loci: pd.DataFrame, kind: str | None) -> str:
@@ -155,33 +173,12 @@ def _kind(loci: pd.DataFrame, kind: str | None) -> str:
     return kind
 
 
-def row_references(loci: pd.DataFrame) -> tuple[list[int], list[str]]:
-    """File line and row text of each row, as rejections name them.
-
-    From the ``_line`` and ``_raw`` columns a loci reader adds; without them, the 1-based row
-    number and the row's values joined by tabs (missing values empty).
-    """
-    if "_line" in loci.columns:
-        lines = pd.to_numeric(loci["_line"], errors="coerce").fillna(0).astype(int).tolist()
-    else:
-        lines = list(range(1, len(loci) + 1))
-    if "_raw" in loci.columns:
-        raws = loci["_raw"].astype(str).tolist()
-    else:
-        shown = loci.drop(columns=[c for c in ("_line",) if c in loci.columns])
-        raws = [
-            "\t".join("" if pd.isna(v) else str(v) for v in r)
-            for r in shown.itertuples(index=False, name=None)
-        ]
-    return lines, raws
-
-
-def _describe_chain(index: ChainIndex, row: int) -> str:
-    h = index.headers.iloc[row]
-    return (
-        f"chain {h['id']} ({h['t_name']}:{h['t_start']:,}-{h['t_end']:,} -> {h['q_name']} "
-        f"{h['q_strand']})"
-    )
+def _integers(loci: pd.DataFrame, column: str, rows: range) -> tuple[np.ndarray, np.ndarray]:
+    """The column's values over ``rows`` as int64 and whether each was a whole number."""
+    v = pd.to_numeric(loci[column].iloc[rows.start : rows.stop], errors="coerce")
+    v = v.to_numpy(np.float64, na_value=np.nan)
+    ok = np.isfinite(v) & (v == np.round(v))
+    return np.where(ok, v, 0).astype(np.int64), ok
 
 
 def _unknown(index: ChainIndex, chrom: str) -> _Reject:
@@ -193,157 +190,193 @@ def _unknown(index: ChainIndex, chrom: str) -> _Reject:
     )
 
 
-def _lift_point(
-    index: ChainIndex, chrom: str, name: str | None, coords: list[float], min_match: float
-) -> tuple:
-    """``(target chrom, target 1-based pos, strand, source chrom, source pos)`` or a rejection."""
-    if name is None:
-        return _unknown(index, chrom)
-    pos = coords[0]
-    if not np.isfinite(pos) or pos != int(pos) or pos < 1 or pos > index.source_contigs[name]:
-        size = index.source_contigs[name]
-        return _Reject(f"position {pos:g} is not inside {name} (1 to {size:,})", "out of range")
-    pos = int(pos)
-    matches = index.lifter[name][pos - 1]
-    if len(matches) == 1:
-        q_name, q_pos, strand = matches[0]
-        return (q_name, q_pos + 1, strand, chrom, pos)
-    if len(matches) > 1:
-        where = ", ".join(f"{q}:{p + 1:,} {s}" for q, p, s in matches)
-        return _Reject(f"{chrom}:{pos:,} maps to {len(matches)} places ({where})", "duplicated")
-    return _why_unmapped(index, chrom, name, pos - 1, pos)
-
-
-def _why_unmapped(index: ChainIndex, chrom: str, name: str, start: int, end: int) -> _Reject:
-    """The reason no base of ``[start, end)`` mapped: a gap of a chain spanning it, or no chain."""
-    where = f"{chrom}:{start + 1:,}" if end - start == 1 else f"{chrom}:{start:,}-{end:,}"
-    rows = index.chains_over(name, start, end)
-    if len(rows):
+def _unmapped(index: ChainIndex, where: str, covering: int) -> _Reject:
+    if covering >= 0:
         return _Reject(
-            f"{where} falls in a gap of {_describe_chain(index, int(rows[0]))}: deleted or "
-            "unaligned in the target genome",
+            f"{where} falls in a gap of {index.label(covering)}: deleted or unaligned in the "
+            "target genome",
             "in gap",
         )
     return _Reject(f"no chain of {index.path.name} covers {where}", "no chain")
 
 
-def _lift_interval(
-    index: ChainIndex, chrom: str, name: str | None, coords: list[float], min_match: float
-) -> tuple:
-    """``(target chrom, start, end, strand, source chrom, start, end)`` or a rejection."""
-    if name is None:
-        return _unknown(index, chrom)
-    s, e = coords
-    size = index.source_contigs[name]
-    if (
-        not (np.isfinite(s) and np.isfinite(e))
-        or s != int(s)
-        or e != int(e)
-        or not 0 <= s < e <= size
-    ):
-        return _Reject(
-            f"interval [{s:g}, {e:g}) is not a non-empty interval inside {name} (0 to {size:,})",
-            "out of range",
-        )
-    s, e = int(s), int(e)
+def _lift_points(index, loci, chroms, names, rows, min_match, out, verdicts) -> None:
+    """Lift ``rows`` of a points table, one contig at a time: mapped rows go to ``out`` as
+    blocks ``(rows, target chroms, 1-based positions, None, strands)``, the others to
+    ``verdicts`` (``row -> _Reject``)."""
+    pos, whole = _integers(loci, "pos", rows)
+    groups: dict[str | None, list[int]] = {}
+    for k, name in enumerate(names[rows.start : rows.stop]):
+        groups.setdefault(name, []).append(k)
+    for name, ks in groups.items():
+        if name is None:
+            for k in ks:
+                verdicts[rows.start + k] = _unknown(index, chroms[rows.start + k])
+            continue
+        k = np.asarray(ks, dtype=np.int64)
+        size = index.source_contigs[name]
+        inside = whole[k] & (pos[k] >= 1) & (pos[k] <= size)
+        for j in k[~inside].tolist():
+            shown = loci["pos"].iat[rows.start + j]
+            verdicts[rows.start + j] = _Reject(
+                f"position {shown} is not inside {name} (1 to {size:,})", "out of range"
+            )
+        _map_points(index, name, rows.start + k[inside], pos[k[inside]], chroms, out, verdicts)
+
+
+def _map_points(index, name, idx, pos, chroms, out, verdicts) -> None:
+    """Map 1-based ``pos`` (rows ``idx``, shape ``(m,)``) on contig ``name``."""
     target = index.lifter[name]
-    hits: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    for p in range(s, e):
-        for q_name, q_pos, strand in target[p]:
-            hits.setdefault((q_name, strand), []).append((p, q_pos))
-    if not hits:
-        return _why_unmapped(index, chrom, name, s, e)
-    return _decide(index, chrom, s, e, _attribute(index, name, s, e, hits), min_match)
+    matches = [target[p] for p in (pos - 1).tolist()]
+    n_hits = np.fromiter(map(len, matches), dtype=np.int64, count=len(matches))
+    idx_l, pos_l = idx.tolist(), pos.tolist()
+    one = np.nonzero(n_hits == 1)[0]
+    if len(one):
+        q_name, q_pos, strand = zip(*(matches[j][0] for j in one.tolist()), strict=True)
+        out.append(
+            (idx[one], list(q_name), np.asarray(q_pos, dtype=np.int64) + 1, None, list(strand))
+        )
+    for j in np.nonzero(n_hits > 1)[0].tolist():
+        i, p, m = idx_l[j], pos_l[j], matches[j]
+        where = ", ".join(f"{q}:{x + 1:,} {s}" for q, x, s in m)
+        verdicts[i] = _Reject(f"{chroms[i]}:{p:,} maps to {len(m)} places ({where})", "duplicated")
+    missing = [(idx_l[j], pos_l[j]) for j in np.nonzero(n_hits == 0)[0].tolist()]
+    if missing:
+        idx_m, pos_m = zip(*missing, strict=True)
+        cover = index.covering(name, np.asarray(pos_m, dtype=np.int64) - 1).tolist()
+        for i, p, c in zip(idx_m, pos_m, cover, strict=True):
+            verdicts[i] = _unmapped(index, f"{chroms[i]}:{p:,}", c)
 
 
-def _attribute(
-    index: ChainIndex, name: str, s: int, e: int, hits: dict[tuple[str, str], list[tuple[int, int]]]
-) -> list[tuple[int, str, str, np.ndarray]]:
-    """Mapped bases grouped by the chain they come from.
+def _lift_intervals(index, loci, chroms, names, rows, min_match, out, verdicts) -> None:
+    """Lift ``rows`` of an intervals table (see :func:`_lift_points`)."""
+    start, ok_s = _integers(loci, "start", rows)
+    end, ok_e = _integers(loci, "end", rows)
+    mapped: list[tuple] = []
+    for k, i in enumerate(rows):
+        name = names[i]
+        if name is None:
+            verdicts[i] = _unknown(index, chroms[i])
+            continue
+        s, e, size = int(start[k]), int(end[k]), index.source_contigs[name]
+        if not (ok_s[k] and ok_e[k] and 0 <= s < e <= size):
+            shown = f"[{loci['start'].iat[i]}, {loci['end'].iat[i]})"
+            verdicts[i] = _Reject(
+                f"interval {shown} is not a non-empty interval inside {name} (0 to {size:,})",
+                "out of range",
+            )
+            continue
+        result = _lift_interval(index, chroms[i], name, s, e, min_match)
+        if isinstance(result, _Reject):
+            verdicts[i] = result
+        else:
+            mapped.append((i, *result))
+    if mapped:
+        i, q_name, q_start, q_end, strand = zip(*mapped, strict=True)
+        out.append(
+            (
+                np.asarray(i, dtype=np.int64),
+                list(q_name),
+                np.asarray(q_start, dtype=np.int64),
+                np.asarray(q_end, dtype=np.int64),
+                list(strand),
+            )
+        )
 
-    A base mapped to ``(q, strand)`` belongs to the chain over ``[s, e)`` with that target contig
-    and strand whose source span holds the base and whose target span holds the mapped position.
 
-    Returns
-    -------
-    list of (header row, target contig, strand, forward target positions shape ``(m,)``)
-        The row is -1 for bases no header explains (a chain file whose blocks disagree with its
-        headers; ``liftover`` checks that, so this does not happen in practice).
-    """
-    rows = index.chains_over(name, s, e).tolist()
-    h = index.headers
-    out = []
-    for (q_name, strand), pairs in hits.items():
-        arr = np.asarray(pairs, dtype=np.int64)
-        owner = np.full(len(arr), -1, dtype=np.int64)
-        for r in rows:
-            if h.at[r, "q_name"] != q_name or h.at[r, "q_strand"] != strand:
-                continue
-            lo, hi = _forward_span(h, r)
-            t_ok = (arr[:, 0] >= h.at[r, "t_start"]) & (arr[:, 0] < h.at[r, "t_end"])
-            owner[(owner < 0) & t_ok & (arr[:, 1] >= lo) & (arr[:, 1] < hi)] = r
-        for r in np.unique(owner).tolist():
-            out.append((r, q_name, strand, arr[owner == r, 1]))
-    return out
-
-
-def _forward_span(h: pd.DataFrame, r: int) -> tuple[int, int]:
-    """A chain's target span on the forward strand."""
-    q0, q1, size = int(h.at[r, "q_start"]), int(h.at[r, "q_end"]), int(h.at[r, "q_size"])
-    return (q0, q1) if h.at[r, "q_strand"] == "+" else (size - q1, size - q0)
-
-
-def _decide(
-    index: ChainIndex,
-    chrom: str,
-    s: int,
-    e: int,
-    per_chain: list[tuple[int, str, str, np.ndarray]],
-    min_match: float,
-) -> tuple | _Reject:
-    """UCSC's verdict from the aligned bases per chain (``remapRange`` in kent's liftOver.c)."""
-    need = min_match * (e - s)
-    hit = [c for c in per_chain if len(c[3]) >= need]
+def _lift_interval(index: ChainIndex, chrom: str, name: str, s: int, e: int, min_match: float):
+    """``(target chrom, start, end, strand)`` or a :class:`_Reject`."""
+    target = index.lifter[name]
     where = f"{chrom}:{s:,}-{e:,}"
+    matches = [m for p in range(s, e) for m in target[p]]
+    if not matches:
+        cover = index.chains_over(name, s, e)
+        return _unmapped(index, where, int(cover[0]) if len(cover) else -1)
+    chains = index.chains_over(name, s, e).tolist()
+    if len(chains) == 1:  # the usual case: every mapped base comes from that chain
+        per_chain = [(chains[0], [m[1] for m in matches])]
+    else:
+        per_chain = _attribute(index, target, s, e, chains)
+    need = min_match * (e - s)
+    hit = [c for c in per_chain if len(c[1]) >= need]
     if len(hit) > 1:
         return _Reject(
             f"{where} maps through {len(hit)} chains, each aligning over {min_match:.0%}",
             "duplicated",
         )
-    if not hit:
-        shares = sorted(((len(c[3]) / (e - s), c[0]) for c in per_chain), reverse=True)
-        if len(shares) == 1:
-            frac, r = shares[0]
-            label = _describe_chain(index, r) if r >= 0 else "one chain"
-            return _Reject(
-                f"only {frac:.1%} of {where} aligns ({label}); at least {min_match:.0%} must",
-                "below min match",
-            )
-        parts = ", ".join(f"{frac:.0%}" for frac, _ in shares)
+    if hit:
+        row, q = hit[0]
+        _, _, _, q_name, strand, _, _ = index.header(row)
+        return (q_name, min(q), max(q) + 1, strand)
+    shares = sorted(((len(q) / (e - s), row) for row, q in per_chain), reverse=True)
+    if len(shares) == 1:
+        frac, row = shares[0]
+        label = index.label(row) if row >= 0 else "one chain"
         return _Reject(
-            f"{where} is split across {len(shares)} chains ({parts}), none over {min_match:.0%}",
-            "split",
+            f"only {frac:.1%} of {where} aligns ({label}); at least {min_match:.0%} must",
+            "below min match",
         )
-    _, q_name, strand, q = hit[0]
-    return (q_name, int(q.min()), int(q.max()) + 1, strand, chrom, s, e)
+    parts = ", ".join(f"{frac:.0%}" for frac, _ in shares)
+    return _Reject(
+        f"{where} is split across {len(shares)} chains ({parts}), none over {min_match:.0%}",
+        "split",
+    )
 
 
-def _assemble(loci: pd.DataFrame, kind: str, keep: list[int], out: list[tuple]) -> pd.DataFrame:
-    """The kept rows with target coordinates in place and the source columns appended."""
-    table = loci.iloc[keep].reset_index(drop=True).copy()
+def _attribute(index: ChainIndex, target, s: int, e: int, chains: list[int]) -> list[tuple]:
+    """Mapped bases of ``[s, e)`` grouped by chain: ``[(header row, forward target positions)]``.
+
+    A base mapped to ``(q, strand)`` belongs to the chain over ``[s, e)`` with that target
+    contig and strand whose source span holds the base and whose target span holds the mapped
+    position. Row -1 collects bases no header explains (``liftover`` checks blocks against
+    headers, so in practice there are none).
+    """
+    heads = [index.header(r) for r in chains]
+    groups: dict[int, list[int]] = {}
+    for p in range(s, e):
+        for q_name, q_pos, strand in target[p]:
+            owner = next(
+                (
+                    r
+                    for r, (_, t0, t1, qn, st, lo, hi) in zip(chains, heads, strict=True)
+                    if qn == q_name and st == strand and t0 <= p < t1 and lo <= q_pos < hi
+                ),
+                -1,
+            )
+            groups.setdefault(owner, []).append(q_pos)
+    return list(groups.items())
+
+
+def _assemble(loci: pd.DataFrame, kind: str, out: list[tuple]) -> pd.DataFrame:
+    """The mapped rows, in input order, with target coordinates in place and the source
+    columns appended (``out``: blocks ``(rows, chroms, a, b, strands)``)."""
+    rows = np.concatenate([b[0] for b in out]) if out else np.zeros(0, dtype=np.int64)
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+
+    def column(k: int, dtype) -> np.ndarray:
+        if not out:
+            return np.zeros(0, dtype=dtype)
+        parts = [np.asarray(b[k], dtype=dtype) for b in out]
+        return np.concatenate(parts)[order]
+
+    table = loci.iloc[rows].reset_index(drop=True).copy()
+    source_chrom = table["chrom"].astype(str).to_numpy(dtype=object)
+    table["chrom"] = column(1, object)
     if kind == "points":
-        cols = ["chrom", "pos", "strand", "source_chrom", "source_pos"]
+        source = {"source_pos": table["pos"].to_numpy(np.float64).astype(np.int64)}
+        table["pos"] = column(2, np.int64)
         extra = POINT_COLUMNS
     else:
-        cols = ["chrom", "start", "end", "strand", "source_chrom", "source_start", "source_end"]
+        source = {
+            c: table[c.split("_")[1]].to_numpy(np.float64).astype(np.int64)
+            for c in ("source_start", "source_end")
+        }
+        table["start"], table["end"] = column(2, np.int64), column(3, np.int64)
         extra = INTERVAL_COLUMNS
-    lifted = pd.DataFrame(out, columns=cols) if out else pd.DataFrame({c: [] for c in cols})
-    for c in cols:
-        dtype = (
-            np.int64
-            if c in ("pos", "start", "end", "source_pos", "source_start", "source_end")
-            else object
-        )
-        table[c] = lifted[c].to_numpy(dtype=dtype) if len(lifted) else np.zeros(0, dtype=dtype)
-    order = [c for c in loci.columns if c not in extra] + list(extra)
-    return table[order]
+    table["source_chrom"] = source_chrom
+    for c, v in source.items():
+        table[c] = v
+    table["strand"] = column(4, object)
+    order_cols = [c for c in loci.columns if c not in extra] + list(extra)
+    return table[order_cols]

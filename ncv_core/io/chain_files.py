@@ -37,20 +37,12 @@ from ncv_core.errors import NcvError
 from ncv_core.genome import contig_key
 from ncv_core.tables import atomic_path
 
+# fmt: off
 HEADER_COLUMNS: tuple[str, ...] = (
-    "id",
-    "score",
-    "t_name",
-    "t_size",
-    "t_start",
-    "t_end",
-    "q_name",
-    "q_size",
-    "q_strand",
-    "q_start",
-    "q_end",
-    "line",
+    "id", "score", "t_name", "t_size", "t_start", "t_end",
+    "q_name", "q_size", "q_strand", "q_start", "q_end", "line",
 )
+# fmt: on
 """Columns of :func:`read_chain_headers` (``q_start``/``q_end`` as in the file, so on the reverse
 complement for ``-`` chains; ``line`` is the header's 1-based line in the file)."""
 
@@ -242,20 +234,10 @@ def _parse_header(raw: bytes, path: str | os.PathLike, number: int) -> list:
             path=path,
             line=number,
         )
-    return [
-        chain_id,
-        score,
-        words[2],
-        t_size,
-        t_start,
-        t_end,
-        words[7],
-        q_size,
-        words[9],
-        q_start,
-        q_end,
-        number,
-    ]
+    # fmt: off
+    return [chain_id, score, words[2], t_size, t_start, t_end,
+            words[7], q_size, words[9], q_start, q_end, number]
+    # fmt: on
 
 
 @dataclass(frozen=True, eq=False)
@@ -283,12 +265,24 @@ class ChainIndex:
     target_contigs: dict[str, int]
     _by_key: dict[str, str] = field(default_factory=dict, repr=False)
     _spans: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict, repr=False)
+    _rows: list[tuple] = field(default_factory=list, repr=False)
+    _t_names: list[str] = field(default_factory=list, repr=False)
 
     def resolve_source(self, name: str) -> str | None:
         """The chain file's spelling of source contig ``name`` (``1`` -> ``chr1``), or None."""
         if name in self.source_contigs:
             return name
         return self._by_key.get(contig_key(str(name)))
+
+    def header(self, row: int) -> tuple[int, int, int, str, str, int, int]:
+        """Chain ``row`` of :attr:`headers` as ``(id, t_start, t_end, q_name, q_strand, q_lo,
+        q_hi)``, where ``[q_lo, q_hi)`` is its target span on the forward strand."""
+        return self._rows[row]
+
+    def label(self, row: int) -> str:
+        """``chain 7 (chr1:1,000-9,000 -> chrA -)``: how messages name chain ``row``."""
+        cid, t0, t1, q_name, strand, _, _ = self._rows[row]
+        return f"chain {cid} ({self._t_names[row]}:{t0:,}-{t1:,} -> {q_name} {strand})"
 
     def chains_over(self, t_name: str, start: int, end: int) -> np.ndarray:
         """Row numbers (into :attr:`headers`) of the chains whose source span overlaps
@@ -301,15 +295,22 @@ class ChainIndex:
         keep = ends[:upto] > start
         return rows[:upto][keep]
 
-    def spanned(self, t_name: str, positions: np.ndarray) -> np.ndarray:
-        """Whether each 0-based position lies inside some chain's source span; shape ``(n,)``."""
+    def covering(self, t_name: str, positions: np.ndarray) -> np.ndarray:
+        """For each 0-based position, a chain (row of :attr:`headers`) whose source span holds
+        it, else -1; shape ``(n,)`` int64."""
         positions = np.asarray(positions, dtype=np.int64)
+        out = np.full(len(positions), -1, dtype=np.int64)
         spans = self._spans.get(t_name)
         if spans is None or len(positions) == 0:
-            return np.zeros(len(positions), dtype=bool)
-        _, starts, _, reach = spans
-        i = np.searchsorted(starts, positions, side="right") - 1
-        return (i >= 0) & (positions < reach[np.maximum(i, 0)])
+            return out
+        rows, starts, ends, reach = spans
+        i = np.maximum(np.searchsorted(starts, positions, side="right") - 1, 0)
+        before = positions >= starts[0]
+        direct = before & (ends[i] > positions)
+        out[direct] = rows[i[direct]]
+        for k in np.nonzero(before & ~direct & (reach[i] > positions))[0].tolist():
+            out[k] = self.chains_over(t_name, int(positions[k]), int(positions[k]) + 1)[0]
+        return out
 
     def describe(self) -> dict:
         """JSON-able identity: path, number of chains, source and target contig counts."""
@@ -351,12 +352,24 @@ def open_chain(path: str | os.PathLike) -> ChainIndex:
         target_contigs=_sizes(headers, "q"),
         _by_key=by_key,
         _spans=_span_index(headers),
+        _rows=_header_rows(headers),
+        _t_names=headers["t_name"].astype(str).tolist(),
     )
 
 
 def _sizes(headers: pd.DataFrame, side: str) -> dict[str, int]:
     first = headers.drop_duplicates(f"{side}_name")
     return dict(zip(first[f"{side}_name"].tolist(), first[f"{side}_size"].tolist(), strict=True))
+
+
+def _header_rows(headers: pd.DataFrame) -> list[tuple]:
+    """Per chain: id, source span, target contig and strand, forward target span."""
+    h = headers
+    minus = (h["q_strand"] == "-").to_numpy()
+    size, q0, q1 = (h[c].to_numpy(np.int64) for c in ("q_size", "q_start", "q_end"))
+    lo, hi = np.where(minus, size - q1, q0), np.where(minus, size - q0, q1)
+    cols = [h["id"], h["t_start"], h["t_end"], h["q_name"], h["q_strand"], lo, hi]
+    return list(zip(*(list(np.asarray(c).tolist()) for c in cols), strict=True))
 
 
 def _span_index(headers: pd.DataFrame) -> dict[str, tuple[np.ndarray, ...]]:
@@ -386,15 +399,6 @@ def _open_binary(path: str | os.PathLike) -> io.BufferedIOBase:
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     raw.seek(0)
     return raw
-
-
-def block_starts(chain: Chain) -> tuple[np.ndarray, np.ndarray]:
-    """0-based starts of every block on the source and the target (the target's on the reverse
-    complement for ``-`` chains); each shape ``(k,)``."""
-    sizes = np.asarray(chain.sizes, dtype=np.int64)
-    t = chain.t_start + np.concatenate([[0], np.cumsum(sizes[:-1] + np.asarray(chain.t_gaps))])
-    q = chain.q_start + np.concatenate([[0], np.cumsum(sizes[:-1] + np.asarray(chain.q_gaps))])
-    return t.astype(np.int64), q.astype(np.int64)
 
 
 def chain_from_blocks(
