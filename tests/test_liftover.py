@@ -268,6 +268,16 @@ def test_line_and_raw_come_from_the_reader_columns(tiny_chain) -> None:
     assert [(r.line, r.row) for r in result.rejected] == [(9, "b")]
 
 
+def test_any_index_and_row_order(tiny_chain) -> None:
+    """Rows are addressed by position: a shuffled, non-integer index changes nothing."""
+    loci = pd.DataFrame({"chrom": ["chr1", "chr2", "chr1", "chr1"], "pos": [61, 5, 31, 11]})
+    plain = lift_loci(loci, tiny_chain)
+    odd = lift_loci(loci.set_axis(["d", "c", "b", "a"]), tiny_chain)
+    pd.testing.assert_frame_equal(plain.table, odd.table)
+    assert plain.rejected == odd.rejected
+    assert plain.table["pos"].tolist() == [50, 6] and plain.table["strand"].tolist() == ["-", "+"]
+
+
 def test_bad_tables_and_options(tiny_chain) -> None:
     with pytest.raises(NcvError, match="chrom column"):
         lift_loci(pd.DataFrame({"pos": [1]}), tiny_chain)
