@@ -26,7 +26,6 @@ UCSC format by :func:`ncv_core.io.chain_files.write_chain_file`; the positions r
 
 from __future__ import annotations
 
-import json
 import os
 import zlib
 from dataclasses import asdict, dataclass, replace
@@ -39,11 +38,11 @@ from ncv_core.demo.build import DemoPaths
 from ncv_core.demo.dna import to_text
 from ncv_core.demo.evolve import PAD, SpeciesSpec, evolve_contig
 from ncv_core.errors import NcvError
-from ncv_core.genome import Genome, write_fasta
 from ncv_core.io.chain_files import write_chain_file
+from ncv_core.io.genome import Genome, write_fasta
+from ncv_core.io.tables import read_json, write_json
 from ncv_core.progress import ProgressFn, report
 from ncv_core.sequence import base_indices
-from ncv_core.tables import write_json
 
 SPECIES_VERSION = 1
 """Version of the species simulator; recorded in ``species.json``."""
@@ -148,9 +147,9 @@ def _read_genome(path: Path) -> dict[str, np.ndarray]:
 def _read_instances(path: Path) -> _Instances:
     """Every planted instance of truth.json with its motif length, and the functional sites."""
     try:
-        doc = json.loads(Path(path).read_text())
+        doc = read_json(path)
         cells = doc["cell_lines"]
-    except (OSError, ValueError, KeyError) as exc:
+    except (NcvError, KeyError) as exc:
         raise NcvError(f"not a demo truth.json: {exc}", path=path) from exc
     frames = []
     for cell, c in cells.items():

@@ -25,8 +25,8 @@ import pandas as pd
 
 from ncv_core.errors import NcvError
 from ncv_core.features.liftover import lift_loci, row_references
-from ncv_core.genome import Genome
 from ncv_core.io.chain_files import ChainIndex, open_chain
+from ncv_core.io.genome import Genome
 from ncv_core.progress import ProgressFn, StopFlag
 from ncv_core.rejections import Rejection
 from ncv_core.sequence import reverse_complement

@@ -33,9 +33,9 @@ import liftover
 import numpy as np
 import pandas as pd
 
+from ncv_core.coords import contig_key
 from ncv_core.errors import NcvError
-from ncv_core.genome import contig_key
-from ncv_core.tables import atomic_path
+from ncv_core.io.tables import atomic_path
 
 # fmt: off
 HEADER_COLUMNS: tuple[str, ...] = (

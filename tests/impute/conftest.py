@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 import pytest
 import torch
-from impute_cases import EPOCHS, HELD, NEW_CELL
+from _impute_cases import EPOCHS, HELD, NEW_CELL
 
 from ncv_core.impute.synthetic import low_rank_tensor
 from ncv_core.impute.train import fit_avocado

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from impute_cases import HELD
+from _impute_cases import HELD
 
 from ncv_core.errors import NcvError
 from ncv_core.impute.evaluate import average_activity, evaluate_imputation

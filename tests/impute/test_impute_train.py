@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pytest
 import torch
-from impute_cases import EPOCHS, HELD, NEW_CELL
+from _impute_cases import EPOCHS, HELD, NEW_CELL
 
 from ncv_core.errors import NcvError
 from ncv_core.impute.evaluate import evaluate_imputation

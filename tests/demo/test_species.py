@@ -18,8 +18,8 @@ from ncv_core.demo.evolve import evolve_contig
 from ncv_core.demo.species import DEFAULT_SPECIES, SpeciesSpec, build_species
 from ncv_core.errors import NcvError
 from ncv_core.features.liftover import lift_loci
-from ncv_core.genome import Genome
 from ncv_core.io.chain_files import open_chain, read_chain_headers, write_chain_file
+from ncv_core.io.genome import Genome
 from ncv_core.sequence import reverse_complement
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_liftover import tiny_chains
+from _chains import tiny_chains
 
 from ncv_core.errors import NcvError
 from ncv_core.features.pseudo_labels import PSEUDO_LABEL_COLUMNS, pseudo_labels
-from ncv_core.genome import Genome, write_fasta
 from ncv_core.io.chain_files import write_chain_file
+from ncv_core.io.genome import Genome, write_fasta
 
 COMPLEMENT = {"A": "T", "C": "G", "G": "C", "T": "A", "N": "N"}
 
