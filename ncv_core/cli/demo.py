@@ -4,7 +4,8 @@ Three cell lines (GM12878, HepG2, K562) x 11 marks of bigWig signal and narrowPe
 6-Mb genome, and per cell line a loci table with the paper's Table 1 counts plus unlabelled loci.
 truth.json holds what the simulation hid (planted motifs, every locus's class). The same seed
 gives byte-identical files. Without --out, the demo is built once into the cache folder the app
-uses ($NCV_DEMO_DIR, else ~/.cache/ncv-explorer/) and reused after.
+uses ($NCV_DEMO_DIR, else the cache folder: $NCV_CACHE_DIR, $XDG_CACHE_HOME/ncv-explorer or
+~/.cache/ncv-explorer) and reused after.
 """
 
 from __future__ import annotations

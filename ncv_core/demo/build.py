@@ -238,7 +238,7 @@ def _json_text(obj: object, depth: int = 0) -> str:
 
 def default_demo_dir(seed: int = 0) -> Path:
     """Where :func:`ensure_demo` keeps the demo: ``$NCV_DEMO_DIR`` when set, else
-    ``<cache>/demo-v{DEMO_VERSION}-seed{seed}`` (cache: ``$NCV_CACHE_DIR`` or ``~/.cache/ncv-explorer``)."""
+    ``<cache>/demo-v{DEMO_VERSION}-seed{seed}`` (cache: :func:`ncv_core.io.cache.cache_root`)."""
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env).expanduser()

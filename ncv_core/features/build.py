@@ -173,7 +173,7 @@ def build_features(
     build : str, optional
         Declared genome build (checked against the FASTA's contig lengths).
     cache_dir : path, optional
-        Feature cache folder (default ``$NCV_CACHE_DIR`` or ``~/.cache/ncv-explorer``).
+        Feature cache folder (default ``<cache_root()>/features``, see :func:`ncv_core.io.cache.cache_root`).
     use_cache : bool
         Read and write the cache.
 

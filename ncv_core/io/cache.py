@@ -2,7 +2,7 @@
 
 Small inputs (loci files, manifests) are hashed by content; large ones (genomes, bigWigs) by
 identity: absolute path, size and modification time, plus the genome's contig fingerprint. The
-cache folder is ``$NCV_CACHE_DIR`` or ``~/.cache/ncv-explorer``; deleting it is always safe.
+cache folder is :func:`cache_root`; deleting it is always safe.
 """
 
 from __future__ import annotations
@@ -19,9 +19,13 @@ from ncv_core.rejections import Rejection, rejections_frame
 
 
 def cache_root() -> Path:
-    """``$NCV_CACHE_DIR`` or ``~/.cache/ncv-explorer``."""
+    """The one cache folder of the package: ``$NCV_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/ncv-explorer``, else ``~/.cache/ncv-explorer``. Deleting it is always safe."""
     env = os.environ.get("NCV_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "ncv-explorer"
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "ncv-explorer"
 
 
 def sha256_file(path: str | os.PathLike, *, block: int = 1 << 20) -> str:

@@ -1,9 +1,9 @@
 """Motifs: MEME-format files and the JASPAR CORE vertebrates matrices (pyjaspar, offline).
 
 A :class:`Motif` holds a position frequency matrix ``pwm`` of shape ``(W, 4)``: rows are
-positions, columns A, C, G, T (the package's base order). This is the one module of
-``interpret`` that touches files: MEME files the user gives or asks for, and the on-disk cache of
-the converted JASPAR matrices (pyjaspar reads its bundled SQLite database; no network).
+positions, columns A, C, G, T (the package's base order). MEME files the user gives or asks for,
+and the on-disk cache of the converted JASPAR matrices (in :func:`ncv_core.io.cache.cache_root`;
+pyjaspar reads its bundled SQLite database; no network).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 
 from ncv_core.constants import BASES
 from ncv_core.errors import NcvError
+from ncv_core.io.cache import cache_root
 from ncv_core.io.tables import atomic_path
 
 __all__ = [
@@ -200,10 +201,7 @@ def write_meme(motifs: Iterable[Motif], path: str | os.PathLike) -> None:
 
 
 def _default_cache_dir() -> Path:
-    root = os.environ.get("NCV_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "ncv-explorer"
-    )
-    return Path(root) / "jaspar"
+    return cache_root() / "jaspar"
 
 
 def _from_pyjaspar(release: str, collection: str, tax_group: str) -> tuple[str, list[Motif]]:
@@ -251,7 +249,7 @@ def jaspar_motifs(
         A pyjaspar release name (``"JASPAR2026"``); None is pyjaspar's latest.
     cache_dir : path, optional
         Where the converted matrices are kept as a MEME file (default: ``$NCV_CACHE_DIR/jaspar``
-        or ``~/.cache/ncv-explorer/jaspar``); pyjaspar's conversion takes seconds, the cache
+        ``<cache_root()>/jaspar``); pyjaspar's conversion takes seconds, the cache
         milliseconds.
 
     Returns

@@ -220,3 +220,14 @@ def test_filter_of_a_hand_set_cnn_is_recognised_in_jaspar(jaspar):
     res = tomtom(found.pwms, motifs, distance="euclidean", n_matches=5)
     assert res.iloc[0].target_name.upper().startswith("GATA") and res.iloc[0].q_value < 0.01
     assert gata1.name in set(res.target)
+
+
+def test_one_cache_root_honours_xdg(monkeypatch, tmp_path) -> None:
+    from ncv_core.io.cache import cache_root
+
+    monkeypatch.delenv("NCV_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_root() == tmp_path / "xdg" / "ncv-explorer"
+    assert motifs_module._default_cache_dir() == cache_root() / "jaspar"
+    monkeypatch.setenv("NCV_CACHE_DIR", str(tmp_path / "mine"))
+    assert motifs_module._default_cache_dir() == tmp_path / "mine" / "jaspar"
