@@ -248,7 +248,7 @@ def jaspar_motifs(
     release : str, optional
         A pyjaspar release name (``"JASPAR2026"``); None is pyjaspar's latest.
     cache_dir : path, optional
-        Where the converted matrices are kept as a MEME file (default: ``$NCV_CACHE_DIR/jaspar``
+        Where the converted matrices are kept as a MEME file (default:
         ``<cache_root()>/jaspar``); pyjaspar's conversion takes seconds, the cache
         milliseconds.
 
