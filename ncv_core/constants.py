@@ -88,6 +88,10 @@ MISSING_VALUES: frozenset[str] = frozenset({"", "na", "nan", ".", "none", "null"
 SCORE_COLUMNS: tuple[str, ...] = ("p_ref", "p_alt", "diff", "logit_diff", "log2fc")
 """Per-variant score columns (one set per task for multi-task models), see :mod:`ncv_core.score`."""
 
+PERCENTILE_COLUMNS: tuple[str, ...] = ("p_ref_percentile", "diff_percentile")
+"""Score context against random SNVs (per task, after the score columns), see
+:mod:`ncv_core.scoring.background`: ``p_ref`` and ``|diff|`` as percentiles of the background's."""
+
 
 def feature_columns(marks: tuple[str, ...] | list[str]) -> list[str]:
     """Epigenetic feature column names for ``marks``, then the composition columns.

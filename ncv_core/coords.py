@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
+import numpy as np
+
 # UCSC chromosome lengths, used to name a genome's build and to tell builds apart.
 _HUMAN = [f"chr{i}" for i in [*range(1, 23), "X", "Y", "M"]]
 # fmt: off
@@ -57,6 +59,55 @@ def window_start(pos, window: int):
 def substitute(seq: str, offset: int, alt: str) -> str:
     """``seq`` with the one base at ``offset`` replaced by ``alt`` (a single-base change)."""
     return seq[:offset] + alt + seq[offset + 1 :]
+
+
+def allele_extra(ref_len: int, alt_len: int) -> int:
+    """Reference bases past the window's end that the alt window needs: ``max(0, ref - alt)``.
+
+    A deletion removes ``ref_len - alt_len`` bases from the window, so the alt haplotype's window
+    reaches that many bases further right on the genome; SNVs, MNVs and insertions need none.
+    """
+    return max(0, int(ref_len) - int(alt_len))
+
+
+def span_bounds(pos, window: int, ref_len=1, alt_len=1):
+    """0-based ``[start, end)`` of the reference bases both allele windows are cut from.
+
+    ``[start, start + window)`` is the reference window (:func:`window_bounds`); the stretch
+    reaches :func:`allele_extra` bases further for a deletion. Works on ints or integer arrays.
+    """
+    start, end = window_bounds(pos, window)
+    extra = np.maximum(np.asarray(ref_len) - np.asarray(alt_len), 0)
+    return start, end + (int(extra) if extra.ndim == 0 else extra)
+
+
+def haplotype_window(stretch: str, offset: int, ref_len: int, alt: str, window: int) -> str:
+    """The alt allele's window: the reference ``stretch`` with REF replaced by ALT, cut to
+    ``window`` bases.
+
+    Parameters
+    ----------
+    stretch : str
+        Reference bases from the window's first base on, at least ``window +
+        allele_extra(ref_len, len(alt))`` long (see :func:`span_bounds`).
+    offset : int
+        Offset of REF's first base in the window (:func:`variant_offset` for loci).
+    ref_len : int
+        Length of REF (``stretch[offset : offset + ref_len]``).
+    alt : str
+        The ALT allele; an insertion's bases past the window's end are cut off.
+
+    Returns
+    -------
+    str
+        ``window`` bases; the first base of both alleles sits at ``offset``, so the ref and alt
+        windows align base for base up to the variant. An SNV gives :func:`substitute`'s result.
+    """
+    alt_seq = (stretch[:offset] + alt + stretch[offset + ref_len :])[:window]
+    if len(alt_seq) != window:
+        need = window + allele_extra(ref_len, len(alt))
+        raise ValueError(f"the reference stretch holds {len(stretch)} bases; {need} are needed")
+    return alt_seq
 
 
 def contig_key(name: str) -> str:

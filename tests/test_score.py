@@ -128,12 +128,14 @@ def test_annotated_vcf(scored_setup, tmp_path: Path) -> None:
     assert raw.endswith(bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000"))
     lines = gzip.decompress(raw).decode().splitlines()
     assert lines[0] == "##fileformat=VCFv4.2"
-    assert sum(ln.startswith("##INFO=<ID=NCV_") for ln in lines) == 5
+    assert sum(ln.startswith("##INFO=<ID=NCV_") for ln in lines) == 7  # + the 2 percentiles
+    assert any(ln.startswith("##INFO=<ID=NCV_DIFF_PERCENTILE,") for ln in lines)
+    assert any(ln.startswith('##ncv_scoring={"format": "ncv-scores"') for ln in lines)
     body = [ln.split("\t") for ln in lines if not ln.startswith("#")]
     assert len(body) == 4
     assert body[0][7].startswith("DP=5;NCV_P_REF=")
     p_alt_v2 = dict(kv.split("=") for kv in body[1][7].split(";"))["NCV_P_ALT"].split(",")
-    assert len(p_alt_v2) == 3 and p_alt_v2[1] == "." and "." not in (p_alt_v2[0], p_alt_v2[2])
+    assert len(p_alt_v2) == 3 and "." not in p_alt_v2  # the insertion is scored too
     assert body[2][7] == "."  # unknown contig: copied unchanged
     assert "NCV_DIFF=" in body[3][7]  # '1' matched to chr1
     tsv = tmp_path / "out.tsv"
@@ -142,7 +144,7 @@ def test_annotated_vcf(scored_setup, tmp_path: Path) -> None:
     info = read_vcf_info(out)
     assert float(info.NCV_P_REF[0]) == pytest.approx(table.p_ref[0], rel=1e-5)
     rejected = pd.read_csv(tmp_path / "out.rejected.tsv", sep="\t")
-    assert sorted(rejected.category) == ["indel", "unknown contig"]
+    assert sorted(rejected.category) == ["unknown contig"]
 
 
 def test_score_errors(scored_setup, tmp_path: Path, capsys) -> None:
@@ -207,16 +209,12 @@ def test_genome_of_another_build_is_refused(scored_setup, tmp_path: Path) -> Non
 
 def test_score_typed_variant_in_memory(scored_setup) -> None:
     from ncv_core.features.loci import parse_variant
-    from ncv_core.features.tracks import TrackSet
-    from ncv_core.io.genome import Genome
-    from ncv_core.io.manifest import read_manifest
-    from ncv_core.score import _check, score_loci
+    from ncv_core.score import score_loci
+    from ncv_core.scoring.sources import open_inputs
 
     t, loci, model, res = scored_setup
     first = res.table.iloc[0]
-    with Genome(t.genome) as g:
-        tracks = TrackSet(read_manifest(t.tracks), "CL", g)
-        _check(model, g, tracks, "CL")
+    with open_inputs({"m": model}, t.genome, t.tracks, "CL") as (g, tracks):
         _, chunk = score_loci(
             model, parse_variant(f"chr1:{first.pos} {first.ref}>{first.alt}"), g, tracks
         )

@@ -60,7 +60,7 @@ class FeatureResult:
 def compute_features(
     loci: pd.DataFrame,
     genome: Genome,
-    tracks: TrackSet,
+    tracks: TrackSet | None,
     window: int,
     *,
     progress: ProgressFn | None = None,
@@ -71,6 +71,9 @@ def compute_features(
     ----------
     loci : pandas.DataFrame
         N rows with at least ``chrom`` (the genome's names) and ``pos`` (1-based).
+    tracks : TrackSet or None
+        The cell line's tracks; None for a model that reads none (sequence-only models, or only
+        composition features): then no track columns.
     window : int
         Window length; the variant sits at offset ``window // 2``.
 
@@ -83,7 +86,11 @@ def compute_features(
     chroms = loci["chrom"].tolist()
     positions = loci["pos"].to_numpy()
     seqs = genome.windows(chroms, positions, window)
-    track_cols = tracks.features(chroms, positions, window, progress=progress)
+    track_cols = (
+        tracks.features(chroms, positions, window, progress=progress)
+        if tracks is not None
+        else pd.DataFrame(index=range(len(chroms)))
+    )
     comp = (
         composition(seqs) if seqs else pd.DataFrame(columns=list(COMPOSITION_COLUMNS), dtype=float)
     )
@@ -112,14 +119,14 @@ def iter_feature_chunks(
     dedup = Deduplicator()
     done = 0
     for batch in iter_loci(loci_path, chunk_size=chunk_size):
-        _check_header_build(batch, genome)
+        check_header_build(batch, genome)
         placed = place(batch, genome, window=window, dedup=dedup)
         done += len(batch.table) + len(batch.rejected)
         report(progress, "features", done, None, kept=len(placed.table))
         yield compute_features(placed.table, genome, tracks, window), placed
 
 
-def _check_header_build(batch: LociBatch, genome: Genome) -> None:
+def check_header_build(batch: LociBatch, genome: Genome) -> None:
     """A VCF's ``##contig``/``##reference`` lines must agree with the genome's build."""
     contigs = batch.header.get("contigs") or {}
     if contigs:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ncv_core.constants import LOCUS_COLUMNS, MISSING_VALUES
 from ncv_core.errors import NcvError
+from ncv_core.features.placement import Deduplicator, Placed, label_conflict, place_row
 from ncv_core.io.loci_files import LociFile, RowRecord
 from ncv_core.rejections import (  # noqa: F401  (re-exported: the loci API reports rejections)
     Rejection,
@@ -38,6 +39,7 @@ __all__ = [
     "read_loci",
     "place",
     "Deduplicator",
+    "BOOKKEEPING_COLUMNS",
     "summarize",
     "rejections_frame",
     "parse_variant",
@@ -45,14 +47,18 @@ __all__ = [
 
 _ALLELE = re.compile(r"^[ACGTN]+$")
 
+BOOKKEEPING_COLUMNS: tuple[str, ...] = ("_line", "_raw", "_note", "_dup_of", "_input_alt")
+"""Columns of a loci table that are the pipeline's, not the user's (never written as data)."""
+
 
 @dataclass
 class LociBatch:
     """Loci parsed from (part of) a file.
 
-    ``table`` has the columns ``chrom pos ref alt label id``, the baseline score columns and two
-    bookkeeping columns, ``_line`` (1-based file line) and ``_raw`` (the row's text), which
-    :func:`place` uses for its report and which writers drop.
+    ``table`` has the columns ``chrom pos ref alt label id``, the baseline score columns and the
+    bookkeeping columns :data:`BOOKKEEPING_COLUMNS` (``_line``, the 1-based file line, and
+    ``_raw``, the row's text, from parsing; ``_note``, ``_dup_of`` and ``_input_alt``, the ALT
+    as written, from :func:`place`), which writers drop.
     """
 
     table: pd.DataFrame
@@ -146,17 +152,21 @@ def _expand(rec: RowRecord) -> tuple[list[dict], list[Rejection]]:
 
 
 def _allele_problem(ref: str, alt: str) -> tuple[str, str] | None:
-    """Why a (ref, alt) pair cannot be scored as a single-base variant, or None."""
+    """Why a (ref, alt) pair cannot be scored at all, or None.
+
+    Indels and MNVs pass here; :func:`place` normalises them against the reference and keeps
+    them when its ``max_len`` allows (``ncv score``) or rejects them (feature tables).
+    """
     if alt.startswith("<") or alt in ("*",) or "[" in alt or "]" in alt:
-        return f"symbolic ALT {alt!r} is not a base change", "symbolic allele"
+        return (
+            f"symbolic ALT {alt!r} (a structural variant, spanning deletion or breakend) is not "
+            "a sequence change that can be scored",
+            "symbolic allele",
+        )
     if alt and not _ALLELE.match(alt):
         return f"ALT {alt!r} is not a DNA allele (A, C, G, T, N)", "invalid allele"
-    if len(ref) > 1 or len(alt) > 1:
-        return (
-            f"indel {ref or '-'}>{alt or '-'}: only single-base substitutions are scored "
-            "(the SSL_dnn features describe one base)",
-            "indel",
-        )
+    if not ref and len(alt) > 1:
+        return f"ALT {alt} is several bases but REF is missing: give REF", "missing ref"
     if ref and alt and ref == alt:
         return f"ALT {alt} equals REF", "alt equals ref"
     return None
@@ -241,126 +251,111 @@ def read_loci(path: str | os.PathLike, *, fmt: str | None = None) -> LociBatch:
     return batches[0]
 
 
-class Deduplicator:
-    """Remembers placed loci across chunks; later copies of a locus are rejected."""
-
-    def __init__(self) -> None:
-        self._seen: dict[tuple[str, int, str], tuple[int, float]] = {}
-
-    def check(self, chrom: str, pos: int, alt: str, line: int, label: float) -> str | None:
-        """None for a new locus, else the reason this one is a duplicate."""
-        key = (chrom, pos, alt)
-        first = self._seen.get(key)
-        if first is None:
-            self._seen[key] = (line, label)
-            return None
-        first_line, first_label = first
-        reason = f"duplicate of the locus on line {first_line} (kept that one)"
-        if not (np.isnan(first_label) and np.isnan(label)) and first_label != label:
-            shown = ["empty" if np.isnan(v) else str(int(v)) for v in (first_label, label)]
-            reason += f"; its label was {shown[0]}, this row's {shown[1]}"
-        return reason
-
-
 def place(
     batch: LociBatch,
     genome,  # ncv_core.io.genome.Genome; untyped to keep loci free of pyfaidx
     *,
     window: int,
     dedup: Deduplicator | None = None,
+    max_len: int = 1,
+    keep_duplicates: bool = False,
 ) -> LociBatch:
-    """Check parsed loci against a genome and keep the ones whose window can be built.
+    """Check parsed loci against a genome and keep the ones whose windows can be built.
 
     Contig names are matched to the genome's (``1`` <-> ``chr1``, ``MT`` <-> ``chrM``) and
     rewritten to the genome's spelling. Rejected: unknown contig, position past the contig end,
     a window running off the contig, REF differing from the genome (the message says what the
-    genome has), later copies of a locus. Missing REF is filled from the genome; missing ids
-    become ``chrom:pos:ref>alt``.
+    genome has), variants longer than ``max_len``, and (unless ``keep_duplicates``) later copies
+    of a variant. Missing REF is filled from the genome; missing ids become ``chrom:pos:ref>alt``.
+
+    Parameters
+    ----------
+    max_len : int
+        Longest allele kept, after normalisation. 1 (feature tables for training) keeps
+        single-base loci and rejects indels and MNVs; scoring passes ``window // 2``: then
+        multi-base variants are left-aligned and trimmed
+        (:func:`ncv_core.features.alleles.normalize`) and the rewrite is noted in ``_note``.
+    keep_duplicates : bool
+        Keep later copies of a variant (the same normalised chrom, pos, ref, alt) instead of
+        rejecting them: ``_dup_of`` holds the line of the first copy (0 for a first copy) and
+        ``_note`` says so, with both labels when they conflict.
 
     Returns
     -------
     LociBatch
-        The kept rows (same columns) and the batch's rejections plus the new ones, in file order.
+        The kept rows (same columns, plus ``_note``, ``_dup_of`` and ``_input_alt``) and the batch's rejections
+        plus the new ones, in file order.
     """
-    from ncv_core.coords import window_bounds
-
     df = batch.table
     dedup = dedup if dedup is not None else Deduplicator()
     rejected = list(batch.rejected)
     resolved = {c: genome.resolve(c) for c in pd.unique(df["chrom"])}
-    keep = np.zeros(len(df), dtype=bool)
-    chroms, refs = df["chrom"].tolist(), df["ref"].tolist()
-    genome_refs = genome.bases_at(
+    chroms = df["chrom"].tolist()
+    first_bases = genome.bases_at(
         [resolved[c] for c in chroms],
         df["pos"].to_numpy(),
         valid=[resolved[c] is not None for c in chroms],
     )
-    for i, (chrom, pos, ref, alt, label, line, raw) in enumerate(
-        zip(
-            chroms,
-            df["pos"].tolist(),
-            refs,
-            df["alt"].tolist(),
-            df["label"].to_numpy(dtype=float, na_value=np.nan).tolist(),
-            df["_line"].tolist(),
-            df["_raw"].tolist(),
-            strict=True,
-        )
-    ):
+    rows = zip(
+        chroms,
+        df["pos"].tolist(),
+        df["ref"].tolist(),
+        df["alt"].tolist(),
+        df["label"].to_numpy(dtype=float, na_value=np.nan).tolist(),
+        df["_line"].tolist(),
+        df["_raw"].tolist(),
+        first_bases,
+        strict=True,
+    )
+    kept: list[tuple[int, Placed, int, str]] = []
+    for i, (chrom, pos, ref, alt, label, line, raw, base) in enumerate(rows):
         name = resolved[chrom]
-        problem = _placement_problem(
-            genome, chrom, name, pos, ref, genome_refs[i], window, window_bounds
-        )
-        if problem is None:
-            dup = dedup.check(name, pos, alt, line, label)
-            problem = None if dup is None else (dup, "duplicate")
-        if problem is not None:
-            rejected.append(Rejection(line, raw, *problem))
-        else:
-            keep[i] = True
-    out = df.loc[keep].copy()
+        got = place_row(genome, chrom, name, pos, ref, alt, base, window=window, max_len=max_len)
+        if isinstance(got, tuple):
+            rejected.append(Rejection(line, raw, *got))
+            continue
+        key = (name, got.pos, got.ref, got.alt)
+        dup_of, note = _duplicate(dedup, key, line, label, keep_duplicates)
+        if dup_of and not keep_duplicates:
+            rejected.append(Rejection(line, raw, note, "duplicate"))
+            continue
+        kept.append((i, got, dup_of, "; ".join(n for n in (got.note, note) if n)))
+    rejected.sort(key=lambda r: r.line)
+    return LociBatch(
+        _kept_table(df, kept, resolved), rejected, batch.baseline_columns, batch.path,
+        batch.fmt, batch.header,
+    )  # fmt: skip
+
+
+def _duplicate(
+    dedup: Deduplicator, key: tuple, line: int, label: float, keep: bool
+) -> tuple[int, str]:
+    """``(line of the first copy, note)``; ``(0, "")`` for a first copy."""
+    first = dedup.first(key, line, label)
+    if first is None:
+        return 0, ""
+    kept = "scored once, reported here too" if keep else "kept that one"
+    note = f"duplicate of the variant on line {first[0]} ({kept})"
+    conflict = label_conflict(first[1], label)
+    return first[0], note + (f"; conflicting labels: {conflict}" if conflict else "")
+
+
+def _kept_table(df: pd.DataFrame, kept: list, resolved: dict) -> pd.DataFrame:
+    out = df.iloc[[k[0] for k in kept]].copy()
+    out["_input_alt"] = out["alt"].tolist()
     out["chrom"] = [resolved[c] for c in out["chrom"]]
-    gref = [g for g, k in zip(genome_refs, keep, strict=True) if k]
-    out["ref"] = [r or g for r, g in zip(out["ref"].tolist(), gref, strict=True)]
+    out["pos"] = np.array([k[1].pos for k in kept], dtype=np.int64)
+    out["ref"] = [k[1].ref for k in kept]
+    out["alt"] = [k[1].alt for k in kept]
     out["id"] = [
-        i or f"{c}:{p}:{r}>{a}" if a else (i or f"{c}:{p}:{r}")
+        i or (f"{c}:{p}:{r}>{a}" if a else f"{c}:{p}:{r}")
         for i, c, p, r, a in zip(
             out["id"], out["chrom"], out["pos"], out["ref"], out["alt"], strict=True
         )
     ]
-    rejected.sort(key=lambda r: r.line)
-    return LociBatch(
-        out.reset_index(drop=True),
-        rejected,
-        batch.baseline_columns,
-        batch.path,
-        batch.fmt,
-        batch.header,
-    )
-
-
-def _placement_problem(genome, chrom, name, pos, ref, genome_ref, window, window_bounds):
-    if name is None:
-        shown = ", ".join(list(genome.contigs)[:8]) + (", ..." if len(genome.contigs) > 8 else "")
-        return (
-            f"contig {chrom!r} is not in the genome (it has {shown}; 1/chr1 and MT/chrM are "
-            "matched)",
-            "unknown contig",
-        )
-    length = genome.contigs[name]
-    if pos > length:
-        return f"position {pos:,} is past the end of {name} (length {length:,})", "out of range"
-    start, end = window_bounds(pos, window)
-    if start < 0 or end > length:
-        lo, hi = pos - start, length - (end - pos)
-        return (
-            f"the {window}-bp window [{start:,}, {end:,}) runs off {name} (length {length:,}); "
-            f"positions {lo:,}..{hi:,} fit",
-            "window off contig end",
-        )
-    if ref and ref != genome_ref:
-        return f"REF is {ref} but the genome has {genome_ref} at {name}:{pos:,}", "ref mismatch"
-    return None
+    out["_note"] = [k[3] for k in kept]
+    out["_dup_of"] = np.array([k[2] for k in kept], dtype=np.int64)
+    return out.reset_index(drop=True)
 
 
 _VARIANT_TEXT = re.compile(

@@ -6,12 +6,16 @@ temporary file beside the target (:func:`ncv_core.io.tables.atomic_path`) that r
 the writer closes without an error, so a crash never leaves a half file under the final name.
 The annotated VCF is the input VCF itself, fed line by line as the loci reader reads it
 (:meth:`VcfScoreWriter.feed`), so a VCF is read once however many outputs are written.
+Metadata (models, reverse-complement averaging, the background) goes where
+:func:`ncv_core.io.tables.write_table` puts it: Parquet schema metadata, a ``<file>.meta.json``
+beside a text table, ``##ncv_scoring=`` header lines in a VCF. Set it before the first chunk.
 ``.vcf.gz`` is written as BGZF (the blocked gzip of bgzip), so ``tabix -p vcf`` can index it.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import struct
 import zlib
@@ -24,9 +28,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ncv_core.constants import SCORE_COLUMNS
+from ncv_core.constants import PERCENTILE_COLUMNS, SCORE_COLUMNS
 from ncv_core.errors import NcvError
-from ncv_core.io.tables import atomic_path
+from ncv_core.io.tables import atomic_path, sidecar_path, write_json
 
 _BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 
@@ -101,6 +105,8 @@ class _AtomicWriter:
 class TableScoreWriter(_AtomicWriter):
     """Score chunks to one TSV, CSV (``.gz`` allowed) or Parquet file, in input order."""
 
+    meta: dict | None = None
+
     def _open(self) -> None:
         self.kind = output_kind(self.path)
         self._parquet: pq.ParquetWriter | None = None
@@ -112,6 +118,11 @@ class TableScoreWriter(_AtomicWriter):
         if self.kind == "parquet":
             table = pa.Table.from_pandas(df, preserve_index=False)
             if self._parquet is None:
+                if self.meta is not None:
+                    extra = {b"ncv": json.dumps(self.meta, default=str).encode()}
+                    table = table.replace_schema_metadata(
+                        {**(table.schema.metadata or {}), **extra}
+                    )
                 self._parquet = pq.ParquetWriter(self.tmp, table.schema)
             self._parquet.write_table(table.cast(self._parquet.schema))
         else:
@@ -129,6 +140,8 @@ class TableScoreWriter(_AtomicWriter):
     def _close(self) -> None:
         if self._parquet is not None:
             self._parquet.close()
+        if self.kind != "parquet" and self.meta is not None:
+            write_json(self.meta, sidecar_path(self.path))
 
 
 class VcfScoreWriter(_AtomicWriter):
@@ -138,9 +151,19 @@ class VcfScoreWriter(_AtomicWriter):
     chunks through :meth:`write`; lines are written once the chunk that holds them is in.
     """
 
-    def __init__(self, path: str | os.PathLike, *, names: list[str], model_name: str) -> None:
+    meta: dict | None = None
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        names: list[str],
+        model_name: str,
+        columns: list[tuple[str, str, str, str]] | None = None,
+    ) -> None:
         super().__init__(path)
         self.names, self.model_name = names, model_name
+        self.columns = columns  # (column, base, task, model) per name; None: one model
 
     def _open(self) -> None:
         self._raw = open(self.tmp, "wb")  # noqa: SIM115 - closed in _close
@@ -175,7 +198,10 @@ class VcfScoreWriter(_AtomicWriter):
         if number == 1:
             text = text.lstrip("\ufeff")
         if not text.startswith("##") and not self._header_done and text.strip():
-            self._sink.write(("\n".join(info_header(self.names, self.model_name)) + "\n").encode())
+            head = info_header(self.names, self.model_name, self.columns)
+            if self.meta is not None:
+                head.append("##ncv_scoring=" + json.dumps(self.meta, default=str))
+            self._sink.write(("\n".join(head) + "\n").encode())
             self._header_done = True
         if number in self._pending:
             text = _annotate(text.split("\t"), self._pending.pop(number), self.names)
@@ -191,20 +217,35 @@ class VcfScoreWriter(_AtomicWriter):
             self._raw.close()
 
 
-def info_header(score_names: list[str], model_name: str) -> list[str]:
-    """``##INFO`` lines for the score fields (Number=A: one value per ALT allele)."""
-    meaning = {
-        "p_ref": "probability functional with the REF allele",
-        "p_alt": "probability functional with the ALT allele",
-        "diff": "p_alt - p_ref",
-        "logit_diff": "logit(p_alt) - logit(p_ref)",
-        "log2fc": "log2(p_alt / p_ref)",
-    }
+_MEANING = {
+    "p_ref": "probability functional with the REF allele",
+    "p_alt": "probability functional with the ALT allele",
+    "diff": "p_alt - p_ref",
+    "logit_diff": "logit(p_alt) - logit(p_ref)",
+    "log2fc": "log2(p_alt / p_ref)",
+    "p_ref_percentile": "percentile of p_ref among random SNVs near the loci (0-100)",
+    "diff_percentile": "percentile of |p_alt - p_ref| among random SNVs near the loci (0-100)",
+}
+
+
+def info_header(
+    score_names: list[str],
+    model_name: str,
+    columns: list[tuple[str, str, str, str]] | None = None,
+) -> list[str]:
+    """``##INFO`` lines for the score fields (Number=A: one value per ALT allele).
+
+    ``columns`` gives ``(column, base, task, model)`` per name (:func:`column_spec`); without
+    it the names are one model's (``model_name``).
+    """
+    if columns is None:
+        columns = []
+        for name in score_names:
+            base = max((k for k in _MEANING if name == k or name.startswith(k + "_")), key=len)
+            columns.append((name, base, name[len(base) + 1 :], model_name))
     lines = []
-    for name in score_names:
-        base = next(k for k in SCORE_COLUMNS if name == k or name.startswith(k + "_"))
-        task = name[len(base) + 1 :]
-        desc = f"ncv-explorer {model_name}: {meaning[base]}" + (f" (task {task})" if task else "")
+    for name, base, task, model in columns:
+        desc = f"ncv-explorer {model}: {_MEANING[base]}" + (f" (task {task})" if task else "")
         lines.append(f'##INFO=<ID={vcf_key(name)},Number=A,Type=Float,Description="{desc}">')
     return lines
 
@@ -227,11 +268,37 @@ def _annotate(fields: list[str], scored: dict[str, list[float]], names: list[str
     return "\t".join(fields)
 
 
-def score_names(tasks: list[str]) -> list[str]:
-    """Score column names for a model's tasks (see :func:`ncv_core.score.effect_columns`)."""
+def score_names(tasks: list[str], *, prefix: str = "", percentiles: bool = False) -> list[str]:
+    """Score column names for a model's tasks (see :func:`ncv_core.scoring.effects.effect_columns`).
+
+    One task: :data:`SCORE_COLUMNS`; several: ``<name>_<task>`` task by task. ``prefix``
+    (``<model>_`` when several models are scored at once) goes in front of each. With
+    ``percentiles``, the names of :data:`PERCENTILE_COLUMNS` instead.
+    """
+    bases = PERCENTILE_COLUMNS if percentiles else SCORE_COLUMNS
     if len(tasks) == 1:
-        return list(SCORE_COLUMNS)
-    return [f"{name}_{task}" for task in tasks for name in SCORE_COLUMNS]
+        return [prefix + name for name in bases]
+    return [f"{prefix}{name}_{task}" for task in tasks for name in bases]
+
+
+def column_spec(
+    models: dict[str, list[str]], *, percentiles: bool = False
+) -> list[tuple[str, str, str, str]]:
+    """``(column, base, task, model)`` of every score column, in output order.
+
+    ``models`` maps each model's name to its tasks. One model: plain names (``p_ref``); several:
+    ``<model>_p_ref``. Per model, the score columns, then (``percentiles``) the percentile ones.
+    """
+    spec = []
+    for model, tasks in models.items():
+        prefix = f"{model}_" if len(models) > 1 else ""
+        for pct in (False, True) if percentiles else (False,):
+            bases = PERCENTILE_COLUMNS if pct else SCORE_COLUMNS
+            names = score_names(tasks, prefix=prefix, percentiles=pct)
+            pairs = [(b, t) for t in tasks for b in bases]
+            for name, (base, task) in zip(names, pairs, strict=True):
+                spec.append((name, base, task if len(tasks) > 1 else "", model))
+    return spec
 
 
 def _by_line(chunk: Any, names: list[str]) -> dict[int, dict[str, list[float]]]:
@@ -239,9 +306,9 @@ def _by_line(chunk: Any, names: list[str]) -> dict[int, dict[str, list[float]]]:
     if not len(chunk.scores):
         return out
     values = chunk.scores[names].to_numpy(dtype=np.float64)
-    for line, alt, row in zip(
-        np.asarray(chunk.lines).tolist(), chunk.scores["alt"].tolist(), values, strict=True
-    ):
+    alts = getattr(chunk, "alts", None)  # the ALT as the input wrote it (before normalisation)
+    alts = chunk.scores["alt"].tolist() if alts is None else list(alts)
+    for line, alt, row in zip(np.asarray(chunk.lines).tolist(), alts, values, strict=True):
         out.setdefault(int(line), {})[alt] = row.tolist()
     return out
 
