@@ -8,6 +8,7 @@ import streamlit as st
 from ncv_core.coords import variant_offset, window_bounds
 from ncv_core.errors import NcvError
 from ncv_core.interpret.ism import ism_table
+from ncv_core.scoring.chunk import needs_tracks
 from ui import cached, figures, frame, render, state
 from ui.batch import score_file
 
@@ -42,6 +43,7 @@ with batch:
                 src,
                 data,
                 lambda ev: status.update(label=f"Scoring: {ev['done']:,} rows read"),
+                cached.background(path, data),
             )
             status.update(label="Scored", state="complete")
     result = st.session_state.get("ncv_batch")
@@ -50,6 +52,8 @@ with batch:
         st.caption(f"{result.name} under {result.model}: {result.summary}")
         if len(result.scores):
             render.chart(figures.score_scatter(result.scores), "batch-scores")
+            st.caption("Largest effects (|p_alt - p_ref|), ranked:")
+            render.table(result.top, f"top-{result.name}")
             render.table(result.scores, f"scores-{result.name}", height=300)
         if result.vcf:
             st.download_button(
@@ -86,7 +90,7 @@ with single:
     else:
         ids = table["id"].astype(str).tolist()
         row = table.iloc[[ids.index(st.selectbox("Locus", ids))]]
-        scores = cached.score_rows(path, row) if row["alt"].iloc[0] else pd.DataFrame()
+        scores = cached.score_rows(path, row, data) if row["alt"].iloc[0] else pd.DataFrame()
 with single:  # last: it stops the script when there is nothing to show
     if row.empty:
         st.stop()
@@ -96,6 +100,12 @@ with single:  # last: it stops the script when there is nothing to show
         cols = st.columns(5)
         for col, key in zip(cols, ("p_ref", "p_alt", "diff", "logit_diff", "log2fc"), strict=True):
             col.metric(key, f"{s[key]:+.4f}" if key not in ("p_ref", "p_alt") else f"{s[key]:.4f}")
+        if "diff_percentile" in scores:
+            bg = cached.background(path, data)
+            where = data.cell_line if needs_tracks(loaded) else None
+            st.markdown(bg.sentence(s["diff"], s["diff_percentile"], where))
+            fig = figures.background_histogram(bg.scores["diff"].abs(), abs(s["diff"]))
+            render.chart(fig, f"background-{locus['id']}", bg.scores)
         c1, c2 = st.columns([1, 2])
         with c1:
             render.chart(figures.allele_bars(scores), f"alleles-{locus['id']}", scores)

@@ -36,7 +36,7 @@ from ncv_core.io.manifest import cell_lines, read_manifest
 from ncv_core.io.model_folder import load_model
 from ncv_core.io.motif_files import jaspar_motifs
 from ncv_core.models.loaded import LoadedModel
-from ncv_core.score import lookup_variant, score_features
+from ncv_core.score import Background, background_scores, lookup_variant, score_features
 from ui import notes
 from ui.dataset import DataSet, file_stamp
 
@@ -207,6 +207,25 @@ def influence(path: str, data: DataSet, n_seqs: int) -> tuple[FilterInfluence, F
     return _influence(str(path), file_stamp(path), data.key(), n_seqs)
 
 
+BACKGROUND_SIZE = 10_000
+"""Random SNVs of the lookup's and the batch's background (seed 0, within 10 kb of the loci)."""
+
+
+@st.cache_data(show_spinner="Scoring 10,000 random SNVs for context...", max_entries=16)
+def _background(path: str, stamp: str, data_key: tuple) -> Background:
+    _, genome_path, tracks_path, cell_line, _ = data_key
+    anchors = _features(*data_key).table[["chrom", "pos"]]
+    return background_scores(
+        model(path), anchors, genome_path, tracks_path, cell_line, n=BACKGROUND_SIZE, seed=0,
+        where="near the data set's loci",
+    )  # fmt: skip
+
+
+def background(path: str, data: DataSet) -> Background:
+    """Scores of random SNVs near the data set's loci under the model, for percentiles."""
+    return _background(str(path), file_stamp(path), data.key())
+
+
 @dataclass
 class Lookup:
     """One variant typed by the user, under a model (:class:`ncv_core.score.VariantLookup`)."""
@@ -215,29 +234,38 @@ class Lookup:
     scores: pd.DataFrame
     rejected: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    sentence: str = ""
 
 
 @st.cache_data(show_spinner="Scoring the variant...", max_entries=64)
 def _lookup(path: str, stamp: str, data_key: tuple, text: str) -> Lookup:
     _, genome_path, tracks_path, cell_line, _ = data_key
+    bg = _background(path, stamp, data_key)
     with notes.collect() as found:
-        found_ = lookup_variant(model(path), text, genome_path, tracks_path, cell_line)
-    return Lookup(found_.row, found_.scores, found_.rejected, found)
+        found_ = lookup_variant(
+            model(path), text, genome_path, tracks_path, cell_line, background=bg
+        )
+    return Lookup(found_.row, found_.scores, found_.rejected, found, found_.sentence)
 
 
 def lookup(path: str, data: DataSet, text: str) -> Lookup:
-    """Score ``chr:pos ref>alt`` with the data set's genome and tracks (``lookup_variant``)."""
+    """Score ``chr:pos ref>alt`` with the data set's genome and tracks (``lookup_variant``), its
+    percentiles against :func:`background`."""
     return _lookup(str(path), file_stamp(path), data.key(), text.strip())
 
 
 @st.cache_data(show_spinner="Scoring...", max_entries=64)
-def _score_rows(path: str, stamp: str, frame: pd.DataFrame) -> pd.DataFrame:
-    return score_features(model(path), frame)
+def _score_rows(path: str, stamp: str, data_key: tuple, frame: pd.DataFrame) -> pd.DataFrame:
+    loaded = model(path)
+    scores = score_features(loaded, frame)
+    bg = _background(path, stamp, data_key)
+    return pd.concat([scores, bg.percentiles(scores, {"model": loaded})], axis=1)
 
 
-def score_rows(path: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Ref/alt scores of feature-table rows (``ncv_core.score.score_features``)."""
-    return _score_rows(str(path), file_stamp(path), frame)
+def score_rows(path: str, frame: pd.DataFrame, data: DataSet) -> pd.DataFrame:
+    """Ref/alt scores of feature-table rows (``ncv_core.score.score_features``), with their
+    percentiles against :func:`background`."""
+    return _score_rows(str(path), file_stamp(path), data.key(), frame)
 
 
 @st.cache_data(show_spinner="Reading the tracks...", max_entries=64)

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ncv_core.constants import LOCUS_COLUMNS
 from ncv_core.coords import window_bounds
 from ncv_core.errors import NcvError
-from ncv_core.features.loci import LociBatch, Rejection, _expand, _frame
+from ncv_core.features.loci import BOOKKEEPING_COLUMNS, LociBatch, Rejection, _expand, _frame
 from ncv_core.io.loci_files import RowRecord
 
 __all__ = ["SequenceSet", "sequence_batch", "PASSTHROUGH_PREFIX"]
@@ -124,7 +125,8 @@ def sequence_batch(
 
     Rows are checked on their own here (bases of ``seq``, ``offset``, alleles, label; a
     comma-separated ALT is split as in a VCF); the sequence becomes a contig of ``seqs``. Extra
-    columns are carried through as text (renamed ``input_<name>`` when ``reserved`` names it).
+    columns are carried through as text, renamed ``input_<name>`` when the pipeline or the output
+    uses the name already (``chrom``, ``pos``, ``reserved``...).
 
     Returns
     -------
@@ -134,7 +136,8 @@ def sequence_batch(
     """
     roles, n = rows.roles, len(rows)
     get = {r: roles.get(r, [""] * n) for r in ("id", "seq", "ref", "alt", "offset", "label")}
-    extra_names = {k: (PASSTHROUGH_PREFIX + k if k in set(reserved) else k) for k in rows.extra}
+    taken = {*reserved, *LOCUS_COLUMNS, *BOOKKEEPING_COLUMNS, "seq", "offset"}
+    extra_names = {k: (PASSTHROUGH_PREFIX + k if k in taken else k) for k in rows.extra}
     records, rejected = [], []
     for i, line in enumerate(rows.lines):
         fields = {r: get[r][i] for r in ("id", "seq", "ref", "alt", "offset") if r in roles}

@@ -1,8 +1,9 @@
 """What a score means next to others: random SNVs near the user's loci, scored the same way.
 
 A background is ``n`` single-base substitutions drawn with a seeded generator: each picks one of
-the anchor loci (the user's, or a data set's) at random, a position within ``flank`` bases of it
-whose window fits on the contig and whose base is A, C, G or T, and one of the three other bases.
+the anchor loci (the user's, or a data set's) at random, a position uniformly among those within
+``flank`` bases of it whose window fits on the contig (a position whose base is N is drawn
+again), and one of the three other bases, uniformly.
 They are scored by the same models, genome, tracks and options as the user's variants. A
 variant's ``p_ref_percentile`` is the percentage of background SNVs with a lower ``p_ref``, its
 ``diff_percentile`` the percentage with a smaller change ``|p_alt - p_ref|`` (ties count half:
@@ -136,25 +137,25 @@ def draw_snvs(
     rng = np.random.default_rng(seed)
     chroms, pos = anchors["chrom"].to_numpy(dtype=object), anchors["pos"].to_numpy(np.int64)
     sizes = np.array([genome.contigs[c] for c in chroms], dtype=np.int64)
-    lo, hi = variant_offset(window) + 1, sizes - (window - variant_offset(window)) + 1
+    low = np.maximum(pos - flank, variant_offset(window) + 1)  # where a window fits, near each
+    high = np.minimum(pos + flank, sizes - (window - variant_offset(window)) + 1)
+    usable = np.nonzero(low <= high)[0]
     got_c, got_p, got_r, got_a = [], [], [], []
-    for _ in range(_ROUNDS):
+    for _ in range(_ROUNDS if len(usable) else 0):
         need = n - sum(len(p) for p in got_p)
         if need <= 0:
             break
         m = max(2 * need, 64)
-        k = rng.integers(len(anchors), size=m)
-        p = pos[k] + rng.integers(-flank, flank + 1, size=m)
+        k = usable[rng.integers(len(usable), size=m)]
+        p = low[k] + (rng.random(m) * (high[k] - low[k] + 1)).astype(np.int64)
         shift = rng.integers(1, 4, size=m)
-        ok = (p >= lo) & (p <= hi[k])
-        bases = np.array(genome.bases_at(chroms[k[ok]].tolist(), p[ok]), dtype=object)
+        bases = np.array(genome.bases_at(chroms[k].tolist(), p), dtype=object)
         idx = np.array([BASES.find(b) for b in bases], dtype=np.int64)
-        good = idx >= 0
-        take = np.nonzero(good)[0][:need]
-        got_c.append(chroms[k[ok]][take])
-        got_p.append(p[ok][take])
+        take = np.nonzero(idx >= 0)[0][:need]  # N bases are skipped
+        got_c.append(chroms[k][take])
+        got_p.append(p[take])
         got_r.append(bases[take])
-        got_a.append(_LETTERS[(idx[take] + shift[ok][take]) % 4])
+        got_a.append(_LETTERS[(idx[take] + shift[take]) % 4])
     total = sum(len(p) for p in got_p)
     if total < n:
         raise NcvError(

@@ -350,8 +350,11 @@ def test_lookup_page_typed_picked_and_a_vcf_in_batch(models) -> None:
     typed = metrics(at)
     assert list(typed) == ["p_ref", "p_alt", "diff", "logit_diff", "log2fc"]
     assert 0 <= float(typed["p_ref"]) <= 1 and 0 <= float(typed["p_alt"]) <= 1
-    assert n_charts(at) == 3  # ref vs alt bars, the 11 tracks, ISM of the window
+    assert n_charts(at) == 4  # the background histogram, ref vs alt bars, the tracks, ISM
     assert "A&gt;C" in at.get("html")[0].proto.body  # the variant highlighted in its window
+    said = texts(at)
+    assert "random SNVs near the data set's loci, in this cell line (GM12878)." in said
+    assert "a larger change than" in said and "10,000" in said
 
     at.radio[0].set_value("pick it from the table").run()
     assert at.selectbox[0].value == "GM12878_00001"
@@ -369,9 +372,25 @@ def test_lookup_page_typed_picked_and_a_vcf_in_batch(models) -> None:
     button(at, "Score the file").click().run()
     assert not at.exception
     assert "mine.vcf under ssl: scored 3, rejected 1: 1 unknown contig" in texts(at)
-    scores = at.dataframe[0].value
+    top, scores = at.dataframe[0].value, at.dataframe[1].value  # the ranked list comes first
     assert scores["id"].tolist() == ["v1", "v2:G", "v2:T"]
     assert {"p_ref", "p_alt", "diff", "logit_diff", "log2fc"} <= set(scores.columns)
     assert scores["p_alt"].iloc[0] == pytest.approx(float(typed["p_alt"]), abs=1e-4)
+    assert scores["diff_percentile"].between(0, 100).all()
+    assert "Largest effects (|p_alt - p_ref|), ranked:" in texts(at)
+    assert top["rank"].tolist() == [1, 2, 3] and sorted(top["id"]) == sorted(scores["id"])
+    assert top["diff"].abs().is_monotonic_decreasing
     labels = [b.proto.label for b in at.download_button]
     assert "Download the annotated VCF (NCV_* INFO fields, bgzip)" in labels
+
+
+def test_lookup_page_with_a_sequence_only_model(models) -> None:
+    at = page(app(models["deepbind"]), "lookup")
+    assert list(metrics(at)) == ["p_ref", "p_alt", "diff", "logit_diff", "log2fc"]
+    said = texts(at)
+    assert "random SNVs near the data set's loci." in said and "cell line" not in said.split(
+        "random SNVs"
+    )[1].split("\n")[0]
+    at.text_input[0].set_value("chr1:19899 AC>A").run()  # a deletion
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert float(metrics(at)["p_ref"]) > 0

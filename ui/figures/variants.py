@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from ui.figures.style import layout
 
-__all__ = ["allele_bars", "score_scatter"]
+__all__ = ["allele_bars", "score_scatter", "background_histogram"]
 
 
 def allele_bars(scores: pd.DataFrame) -> go.Figure:
@@ -63,3 +63,20 @@ def score_scatter(scores: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(title="p_ref", range=[0, 1])
     fig.update_yaxes(title="p_alt", range=[0, 1])
     return layout(fig, f"{len(scores):,} scored variants", height=420, showlegend=False)
+
+
+def background_histogram(
+    background: pd.Series, value: float, *, what: str = "|p_alt - p_ref|"
+) -> go.Figure:
+    """The background's random SNVs as a histogram of ``what``, the variant's value marked."""
+    fig = go.Figure(
+        go.Histogram(x=background, nbinsx=60, marker_color="#8c8c8c", name="random SNVs")
+    )
+    fig.add_vline(x=value, line_color="#d62839", line_width=3)
+    fig.add_annotation(
+        x=value, y=1, yref="paper", text="this variant", showarrow=False, font_color="#d62839",
+        xanchor="left", yanchor="top",
+    )  # fmt: skip
+    fig.update_xaxes(title=what)
+    fig.update_yaxes(title="random SNVs")
+    return layout(fig, f"{len(background):,} random SNVs, this variant marked", height=300)
