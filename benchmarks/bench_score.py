@@ -85,10 +85,19 @@ def naive(model_dir: Path, demo, vcf: Path, n: int) -> float:
     return time.perf_counter() - t0
 
 
+def _score_help() -> str:
+    """``ncv score --help`` (older versions have no ``--background``)."""
+    cmd = [sys.executable, "-m", "ncv_core", "score", "--help"]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT).stdout
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--baseline-n", type=int, default=1_000)
+    parser.add_argument(
+        "--background", type=int, default=0, help="ncv score's random-SNV background (default 0)"
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore", NcvWarning)
     demo = ensure_demo()
@@ -117,6 +126,7 @@ def main() -> None:
             "GM12878",
             "--out",
             str(tmp / "scores.parquet"),
+            *(["--background", str(args.background)] if "--background" in _score_help() else []),
         ]
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)

@@ -57,6 +57,7 @@ from ncv_core.scoring.chunk import (
     OUTPUT_LOCUS_COLUMNS,
     ScoreChunk,
     name_models,
+    needs_tracks,
     score_placed,
 )
 from ncv_core.scoring.effects import allele_logits, effect_columns
@@ -201,8 +202,10 @@ def _spec(models: dict, percentiles: bool) -> list[tuple[str, str, str, str]]:
     return column_spec({n: m.label_columns for n, m in models.items()}, percentiles=percentiles)
 
 
-def _chunks(models, batches, reference, tracks, *, window, max_len, sequences, batch_size,
-            rc_average, background, seed, flank, progress, stop) -> Iterator[ScoreChunk]:  # fmt: skip
+def _chunks(
+    models, batches, reference, tracks, *, window, max_len, sequences, batch_size, rc_average,
+    background, seed, flank, progress, stop,
+) -> Iterator[ScoreChunk]:  # fmt: skip
     dedup, memo = Deduplicator(), OrderedDict()
     names = [s[0] for s in _spec(models, False)]
     bg = background if isinstance(background, Background) else None
@@ -354,7 +357,7 @@ def score_loci(
     window, longest = _max_len(models, None)
     placed = place(batch, genome, window=window, max_len=longest, keep_duplicates=True)
     first = next(iter(models.values()))
-    reads = tracks if any(m.feature_columns for m in models.values()) else None
+    reads = tracks if any(needs_tracks(m) for m in models.values()) else None
     table = compute_features(placed.table, genome, reads, first.trained_window)
     chunk = score_placed(
         models, placed, genome, tracks, rc_average=rc_average, batch_size=batch_size,

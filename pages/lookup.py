@@ -120,12 +120,12 @@ with single:  # last: it stops the script when there is nothing to show
             f"{'none' if pd.isna(locus['label']) else locus['label']} · the {window}-bp "
             "window, the variant highlighted:"
         )
-        seq = locus["seq"]
-        change = f"{seq[mid]}&gt;{locus['alt']}" if locus["alt"] else seq[mid]
+        seq, n_ref = locus["seq"], max(len(locus["ref"]), 1)  # an indel's REF: several bases
+        change = f"{seq[mid : mid + n_ref]}&gt;{locus['alt']}" if locus["alt"] else seq[mid]
         st.html(
             f"<div style='font-family:monospace;word-break:break-all;font-size:0.9rem'>"
             f"{seq[:mid]}<mark style='background:#d62839;color:white'>{change}</mark>"
-            f"{seq[mid + 1 :]}</div>"
+            f"{seq[mid + n_ref :]}</div>"
         )
     flank = st.slider("Tracks: bases on each side of the variant", 100, 5000, 1000, step=100)
     start, end = window_bounds(int(locus["pos"]), 2 * flank + 1)

@@ -61,5 +61,7 @@ def naive_scores(loaded, ref_seqs: list[str], alt_seqs: list[str], row: pd.DataF
             comp = composition(seqs)
             for c in loaded.feature_columns:
                 frame[c] = comp[c].to_numpy() if c in COMPOSITION_COLUMNS else base[c].to_numpy()
-        out.append(np.array([loaded.predict_proba(frame.iloc[[i]])[0, 0] for i in range(len(seqs))]))
+        out.append(
+            np.array([loaded.predict_proba(frame.iloc[[i]])[0, 0] for i in range(len(seqs))])
+        )
     return out[0], out[1]

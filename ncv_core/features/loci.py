@@ -283,8 +283,8 @@ def place(
     Returns
     -------
     LociBatch
-        The kept rows (same columns, plus ``_note``, ``_dup_of`` and ``_input_alt``) and the batch's rejections
-        plus the new ones, in file order.
+        The kept rows (same columns, plus ``_note``, ``_dup_of`` and ``_input_alt``) and the
+        batch's rejections plus the new ones, in file order.
     """
     df = batch.table
     dedup = dedup if dedup is not None else Deduplicator()

@@ -95,4 +95,6 @@ def test_classes_limits_and_notes() -> None:
     assert describe_rewrite(8, "AC", "C", (3, "TA", "T")) == (
         "normalised from 8 AC>C (left-aligned by 5 bp)"
     )
-    assert describe_rewrite(9, "CGC", "CTC", (10, "G", "T")) == "normalised from 9 CGC>CTC (trimmed)"
+    assert (
+        describe_rewrite(9, "CGC", "CTC", (10, "G", "T")) == "normalised from 9 CGC>CTC (trimmed)"
+    )

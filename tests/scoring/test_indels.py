@@ -95,8 +95,8 @@ def test_tabular_features_are_the_locus_and_composition_is_the_alt_window(tiny, 
     pd.testing.assert_frame_equal(alt_rows[track_cols], table[track_cols])
     expected = composition([alt_win]).iloc[0]
     np.testing.assert_allclose(alt_rows[list(COMPOSITION_COLUMNS)].iloc[0], expected)
-    feats = build_features(_loci(tmp_path, [("x", 300, g[299], _other(g[299]))], "train.tsv"), tiny.genome,
-                           tiny.tracks, "CL", use_cache=False)  # fmt: skip
+    train = _loci(tmp_path, [("x", 300, g[299], _other(g[299]))], "train.tsv")
+    feats = build_features(train, tiny.genome, tiny.tracks, "CL", use_cache=False)
     cols = [*feats.meta["feature_columns"]]
     model = load_model(tab_model(tmp_path / "ssl", feats.table, cols))
     got = next(iter(iter_scores(model, loci, tiny.genome, tiny.tracks, "CL"))).scores
@@ -135,8 +135,9 @@ def test_normalisation_through_the_pipeline(tiny, tmp_path: Path) -> None:
     assert scores["notes"][1].startswith(f"normalised from {run + 1} {right[1]}>{right[2]}")
     assert "left-aligned by 2 bp" in scores["notes"][1]
     assert "duplicate of the variant on line 2" in scores["notes"][1]
-    assert "(trimmed)" in scores["notes"][3] and "duplicate of the variant on line 4" in (
-        scores["notes"][3]
+    assert (
+        "(trimmed)" in scores["notes"][3]
+        and "duplicate of the variant on line 4" in (scores["notes"][3])
     )
     for a, b in ((0, 1), (2, 3)):
         assert scores["p_alt"][a] == scores["p_alt"][b]  # scored once
@@ -162,4 +163,4 @@ def test_rejections_of_what_cannot_be_scored(tiny, tmp_path: Path) -> None:
     assert why[2][0] == "too long" and "77 bp" in why[2][1]
     assert [why[k][0] for k in (3, 4, 5)] == ["symbolic allele"] * 3
     assert why[7][0] == "window off contig end" and "the deletion's alt window" in why[7][1]
-    assert why[8][0] == "ref mismatch" and f"at chr1:800-801" in why[8][1]
+    assert why[8][0] == "ref mismatch" and "at chr1:800-801" in why[8][1]

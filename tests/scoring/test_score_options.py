@@ -169,7 +169,7 @@ def test_sequence_rows_are_checked_against_their_sequence(tiny, tmp_path, models
         f"bad_offset\t{good}\t{good[250]}\tA\t600",
         f"mismatch\t{good}\t{_other(good[250])}\tG\t250",
         f"off_the_end\t{good}\t{good[20]}\t{_other(good[20])}\t20",
-        f"shifted\t{good}\t{good[run:run + 2]}\t{good[run]}\t{run}",  # left-aligns to run - 1
+        f"shifted\t{good}\t{good[run : run + 2]}\t{good[run]}\t{run}",  # left-aligns to run - 1
     ]
     path = tmp_path / "lib.tsv"
     path.write_text("\n".join(lines) + "\n")

@@ -388,9 +388,10 @@ def test_lookup_page_with_a_sequence_only_model(models) -> None:
     at = page(app(models["deepbind"]), "lookup")
     assert list(metrics(at)) == ["p_ref", "p_alt", "diff", "logit_diff", "log2fc"]
     said = texts(at)
-    assert "random SNVs near the data set's loci." in said and "cell line" not in said.split(
-        "random SNVs"
-    )[1].split("\n")[0]
+    assert (
+        "random SNVs near the data set's loci." in said
+        and "cell line" not in said.split("random SNVs")[1].split("\n")[0]
+    )
     at.text_input[0].set_value("chr1:19899 AC>A").run()  # a deletion
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert float(metrics(at)["p_ref"]) > 0
