@@ -325,7 +325,9 @@ def score_file(
                     max_len=_max_len(models, max_len)[1],
                 )  # fmt: skip
                 for w in writers:
-                    w.meta = meta
+                    w.meta = meta  # one dict: a background drawn at a later chunk joins it
+            if chunk.background is not None and meta["background"] is None:
+                meta["background"] = chunk.background.describe()
             rejected.extend(chunk.rejected)
             n, bg = n + len(chunk.scores), chunk.background
             tally.add(chunk.scores)

@@ -99,3 +99,17 @@ def test_file_percentiles_equal_the_background_recomputed(tiny, tmp_path: Path) 
     np.testing.assert_allclose(scores["p_ref_percentile"], expected, atol=1e-9)
     given = list(iter_scores(model, loci, tiny.genome, background=again))[0].scores
     np.testing.assert_allclose(given["diff_percentile"], scores["diff_percentile"])
+
+
+def test_a_background_drawn_after_an_unusable_first_chunk_is_recorded(tiny, tmp_path) -> None:
+    g = tiny.seqs["chr1"]
+    loci = tmp_path / "loci.tsv"
+    loci.write_text(
+        "chrom\tpos\tref\talt\nchrX\t10\tA\tG\n"  # the first chunk: nothing placed
+        f"chr1\t500\t{g[499]}\t{'A' if g[499] != 'A' else 'C'}\n"
+    )
+    model = load_model(seq_model(tmp_path / "db"))
+    for out in (tmp_path / "s.tsv", tmp_path / "s.parquet"):
+        score_file(model, loci, tiny.genome, None, None, out, chunk_size=1, background=50)
+        scores, meta = read_table(out)
+        assert meta["background"]["n"] == 50 and "diff_percentile" in scores
