@@ -164,9 +164,12 @@ def test_every_page_in_chromium(server) -> None:
             expect(page.locator(".js-plotly-plot")).to_have_count(2)  # correlation, distribution
             _check(page, "importance", shots)
 
-            for title, name in (("Mutagenesis", "mutagenesis"), ("Variant lookup", "lookup")):
+            for title, name, charts in (
+                ("Mutagenesis", "mutagenesis", 3),
+                ("Variant lookup", "lookup", 4),  # + the background histogram
+            ):
                 _visit(page, title)
-                expect(page.locator(".js-plotly-plot")).to_have_count(3)
+                expect(page.locator(".js-plotly-plot")).to_have_count(charts)
                 _check(page, name, shots)
 
             _visit(page, "Filter motifs")
