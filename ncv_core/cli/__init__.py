@@ -27,6 +27,8 @@ COMMANDS: tuple[str, ...] = (
     "motifs",
     "ism",
     "attribute",
+    "liftover",
+    "pseudo_labels",
 )
 """Module names (under ``ncv_core.cli``) of the sub-commands, in ``--help`` order."""
 

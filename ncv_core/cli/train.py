@@ -11,6 +11,13 @@ examples:
   ncv train --features gm.parquet --out models/gm-sup --method supervised --seed 3
   ncv train --features gm.parquet --out models/gm --n-labelled 550 --n-val 272
   ncv train --features annotations.tsv --out models/mine --split cv --folds 5
+  ncv train --features gm.parquet --out models/gm-pre --model deepbind --optimizer adam \
+      --lr 0.001 --method supervised --pretrain gm_pseudo.tsv   # pre-train, then fine-tune
+
+--pretrain (repeatable) first trains each model on cross-species pseudo-labels (the tables of
+ncv pseudo-labels: seq, label, source_chrom, source_pos), then fine-tunes it with --method;
+pseudo-labels whose source locus is a validation row, on a held-out chromosome or (by default)
+not a labelled training row are dropped first (docs/CROSS_SPECIES.md).
 """
 
 from __future__ import annotations
@@ -30,12 +37,53 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="model folder to write (replaced if a model)")
     for f in option_fields():  # one option per TrainConfig field: defined once, there
         _add_config_option(p, f)
+    add_pretrain_arguments(p)
     p.add_argument("--device", default=None, help="torch device (default: cuda if available)")
     p.add_argument(
         "--threads",
         type=int,
         default=None,
         help="torch CPU threads for this run (default: torch's own choice)",
+    )
+
+
+def add_pretrain_arguments(p: argparse.ArgumentParser) -> None:
+    """``--pretrain TABLE`` (repeatable) and its settings."""
+    from ncv_core.training.pretrain import USES
+
+    g = p.add_argument_group("pre-training on cross-species pseudo-labels (sequence-only models)")
+    g.add_argument(
+        "--pretrain",
+        action="append",
+        default=None,
+        metavar="TABLE",
+        help="pseudo-label table of ncv pseudo-labels (repeatable): pre-train on it first",
+    )
+    g.add_argument("--pretrain-epochs", type=int, default=None, help="default: --epochs")
+    g.add_argument("--pretrain-lr", type=float, default=None, help="default: --lr")
+    g.add_argument(
+        "--pretrain-use",
+        choices=USES,
+        default="labelled",
+        help="labelled: only homologs of the labelled training rows (default); all: every "
+        "pseudo-label whose source is not held out",
+    )
+
+
+def pretraining_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`~ncv_core.training.pretrain.Pretraining` of the options, or None."""
+    if not args.pretrain:
+        return None
+    from ncv_core.io.tables import read_table
+    from ncv_core.training.pretrain import Pretraining
+
+    tables = [read_table(path)[0] for path in args.pretrain]
+    return Pretraining.of(
+        tables,
+        args.pretrain,
+        epochs=args.pretrain_epochs,
+        lr=args.pretrain_lr,
+        use=args.pretrain_use,
     )
 
 
@@ -92,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     ensure_writable(args.out)  # before the training, not after it
     table, meta = read_table(args.features)
+    pretrain = pretraining_from_args(args)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     with TqdmProgress(postfix_keys=("val_auroc", "alpha", "promoted")) as bar:
@@ -102,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
             source=str(args.features),
             progress=lambda e: bar(e) if e.get("event") == "epoch" else None,
             device=args.device,
+            pretrain=pretrain,
         )
     out = save_model(result, args.out)
     print(summary_line(result.card, out), file=sys.stdout)
@@ -120,6 +170,8 @@ def summary_line(card: dict, out: object) -> str:
         return text + (f" ± {se:.3f}" if se is not None else "")
 
     where = f"{card['data']['n_rows']:,} rows, {split} split"
+    if "pretrain" in card:
+        where += f", pre-trained on {card['pretrain']['n_used']:,} pseudo-labels"
     stopped = " (stopped early)" if card["training"].get("termination") == "stopped" else ""
     return (
         f"trained {arch} ({card['method']}, seed {card['seed']}) on {where}: "

@@ -28,6 +28,7 @@ from ncv_core.demo.signal import (
     to_intervals,
     true_signal,
 )
+from ncv_core.demo.species import SPECIES_DIR, build_species, ensure_species
 from ncv_core.demo.variants import BASELINE_COLUMNS, place_loci
 from ncv_core.errors import NcvError
 from ncv_core.io.bigwig import write_bigwig
@@ -66,6 +67,11 @@ class DemoPaths:
     loci: dict[str, Path]
     truth: Path
 
+    @property
+    def species(self) -> Path:
+        """``species/``: related genomes and chain files (:mod:`ncv_core.demo.species`)."""
+        return self.root / SPECIES_DIR
+
     @classmethod
     def at(cls, root: str | os.PathLike) -> DemoPaths:
         """The paths of a demo folder (whether or not it is built)."""
@@ -85,8 +91,9 @@ def build_demo(
     """Simulate the demo data set for ``seed`` and write it into ``out_dir``.
 
     Writes ``genome.fa`` (+ ``.fai``), ``tracks.tsv`` with ``tracks/<cell>/<mark>.bw`` and
-    ``.narrowPeak`` for 3 cell lines x 11 marks, ``loci/<cell>.tsv``, ``truth.json`` and, last,
-    the stamp file. The same seed gives byte-identical files.
+    ``.narrowPeak`` for 3 cell lines x 11 marks, ``loci/<cell>.tsv``, ``truth.json``, the related
+    species (``species/``: :func:`~ncv_core.demo.species.build_species`) and, last, the stamp
+    file. The same seed gives byte-identical files.
 
     Parameters
     ----------
@@ -96,7 +103,7 @@ def build_demo(
         Seed of every random draw.
     progress : callable, optional
         Receives ``{"stage", "done", "total"}`` dicts (stages ``demo: sequence``,
-        ``demo: loci``, ``demo: tracks``).
+        ``demo: loci``, ``demo: tracks``, ``species``).
 
     Returns
     -------
@@ -132,6 +139,7 @@ def build_demo(
     gc, cpg = gc_and_cpg(genome)
     truth = _truth(seed, layout, motifs, loci_truth, experiments, gc, cpg)
     write_text(_json_text(truth) + "\n", paths.truth)
+    build_species(paths, paths.species, seed, progress=progress)
     write_text(json.dumps({"version": P.DEMO_VERSION, "seed": seed}) + "\n", paths.root / STAMP)
     return paths
 
@@ -272,6 +280,7 @@ def ensure_demo(
     """
     target = Path(path).expanduser() if path is not None else default_demo_dir(seed)
     if is_complete(target, seed):
+        ensure_species(target, seed)  # a demo written before the species existed gains them
         return DemoPaths.at(target)
     if target.exists() and any(target.iterdir()):
         raise NcvError(

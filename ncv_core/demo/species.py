@@ -34,18 +34,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ncv_core.demo.build import DemoPaths
 from ncv_core.demo.dna import to_text
 from ncv_core.demo.evolve import PAD, SpeciesSpec, evolve_contig
 from ncv_core.errors import NcvError
 from ncv_core.io.chain_files import write_chain_file
 from ncv_core.io.genome import Genome, write_fasta
-from ncv_core.io.tables import read_json, write_json
+from ncv_core.io.tables import atomic_path, read_json, write_json
 from ncv_core.progress import ProgressFn, report
 from ncv_core.sequence import base_indices
 
 SPECIES_VERSION = 1
 """Version of the species simulator; recorded in ``species.json``."""
+SPECIES_DIR = "species"
+"""The species' folder inside a demo (``<demo>/species/``, written by ``build_demo``)."""
+TRUTH = "species.json"
 DEFAULT_SPECIES: tuple[SpeciesSpec, ...] = (
     SpeciesSpec("chimp_like", 0.012, 0.0012, 0.02, 0.97),
     SpeciesSpec("dog_like", 0.10, 0.006, 0.25, 0.85),
@@ -82,7 +84,7 @@ class _Instances:
 
 
 def build_species(
-    demo: DemoPaths | str | os.PathLike,
+    demo: object,
     out_dir: str | os.PathLike,
     seed: int = 0,
     *,
@@ -100,7 +102,8 @@ def build_species(
     Parameters
     ----------
     demo : DemoPaths or path
-        A built demo (its folder): ``genome.fa`` and ``truth.json`` are read.
+        A built demo (a :class:`~ncv_core.demo.build.DemoPaths` or its folder): its
+        ``genome.fa`` and ``truth.json`` are read.
     out_dir : path
         Created if missing.
     seed : int
@@ -113,12 +116,12 @@ def build_species(
     -------
     SpeciesSet
     """
-    paths = demo if isinstance(demo, DemoPaths) else DemoPaths.at(demo)
+    genome, truth_path = _demo_files(demo)
     names = [s.name for s in species]
     if len(set(names)) != len(names) or not all(n.isidentifier() for n in names):
         raise NcvError(f"species names must be distinct identifiers, got {names}")
-    instances = _read_instances(paths.truth)
-    contigs = _read_genome(paths.genome)
+    instances = _read_instances(truth_path)
+    contigs = _read_genome(genome)
     root = Path(out_dir)
     out: dict[str, SpeciesPaths] = {}
     truth: dict = {"format": "ncv-demo-species", "version": SPECIES_VERSION, "seed": seed}
@@ -134,8 +137,51 @@ def build_species(
         truth["species"][spec.name] = _simulate(spec, contigs, instances, rng, sp)
         out[spec.name] = sp
     report(progress, "species", len(species), len(species))
-    write_json(truth, root / "species.json")
-    return SpeciesSet(root=root, species=out, truth=root / "species.json")
+    write_json(truth, root / TRUTH)
+    return SpeciesSet(root=root, species=out, truth=root / TRUTH)
+
+
+def _demo_files(demo: object) -> tuple[Path, Path]:
+    """The demo's ``genome.fa`` and ``truth.json``: a DemoPaths' (``.genome``, ``.truth``), or
+    those in a demo folder (the names ``DemoPaths.at`` gives them)."""
+    if isinstance(demo, str | os.PathLike):
+        return Path(demo) / "genome.fa", Path(demo) / "truth.json"
+    return Path(demo.genome), Path(demo.truth)
+
+
+def open_species(root: str | os.PathLike) -> SpeciesSet:
+    """The species written by :func:`build_species` into ``root``, from its ``species.json``.
+
+    Raises
+    ------
+    NcvError
+        If ``root`` holds no readable ``species.json``.
+    """
+    root = Path(root)
+    try:
+        doc = read_json(root / TRUTH)
+        entries = doc["species"]
+        species = {
+            name: SpeciesPaths(name, root / e["genome"], root / e["chain"])
+            for name, e in entries.items()
+        }
+    except (KeyError, TypeError) as exc:
+        raise NcvError(f"not a species.json of the demo: {exc}", path=root / TRUTH) from exc
+    return SpeciesSet(root=root, species=species, truth=root / TRUTH)
+
+
+def ensure_species(demo_root: str | os.PathLike, seed: int = 0) -> SpeciesSet:
+    """The species of the demo in ``demo_root`` (``<demo_root>/species``), built first when a
+    demo written before they existed lacks them: into a temporary sibling renamed into place,
+    so concurrent callers never see half of them (the first rename wins)."""
+    root = Path(demo_root) / SPECIES_DIR
+    if not (root / TRUTH).is_file():
+        try:
+            with atomic_path(root, folder=True, exclusive=True) as tmp:
+                build_species(demo_root, tmp, seed)
+        except FileExistsError:  # another process finished first
+            pass
+    return open_species(root)
 
 
 def _read_genome(path: Path) -> dict[str, np.ndarray]:

@@ -53,8 +53,9 @@ class PseudoLabels:
     ----------
     table : pandas.DataFrame
         Columns :data:`PSEUDO_LABEL_COLUMNS`; ``id`` is ``<species>:<source id>`` (the source id
-        is the input's ``id``, else ``<chrom>:<pos>``), so tables of several species concatenate
-        without clashes; ``label`` is nullable Int8 (missing stays missing).
+        is the input's ``id`` where not empty, else ``<chrom>:<pos>`` of the source), so tables
+        of several species concatenate without clashes; ``label`` is nullable Int8 (missing
+        stays missing).
     rejected : list of Rejection
         Lift and window rejections, in input order.
     n_input, n_lifted : int
@@ -205,10 +206,12 @@ def _table(
 ) -> pd.DataFrame:
     rows = lifted.iloc[keep]
     source_chrom = rows["source_chrom"].astype(str).to_numpy()
-    if "id" in rows.columns:
-        ids = rows["id"].astype(str).to_numpy()
-    else:
-        ids = np.array([f"{c}:{p}" for c, p in zip(source_chrom, source_pos, strict=True)])
+    ids = np.array(
+        [f"{c}:{p}" for c, p in zip(source_chrom, source_pos, strict=True)], dtype=object
+    )
+    if "id" in rows.columns:  # the input's id where it has one (BED names may be empty)
+        given = rows["id"].astype("string").fillna("").str.strip().to_numpy(dtype=object)
+        ids = np.where(given != "", given, ids)
     label = pd.to_numeric(rows["label"], errors="coerce").astype("Int8").to_numpy()
     return pd.DataFrame(
         {

@@ -118,6 +118,8 @@ def detect_format(path: str, fh: io.BufferedIOBase | None = None) -> str:
     for ext, fmt in (
         (".vcf", "vcf"),
         (".bed", "bed"),
+        (".narrowpeak", "bed"),
+        (".broadpeak", "bed"),
         (".csv", "csv"),
         (".tsv", "tsv"),
         (".txt", "tsv"),

@@ -1,4 +1,9 @@
-"""Peak intervals (BED / narrowPeak, gzipped or not): reading, membership, writing."""
+"""Peak intervals (BED / narrowPeak, gzipped or not): reading, membership, writing.
+
+:func:`read_peaks` merges a file's intervals for track membership (Peak features);
+:func:`read_bed_intervals` reads one row per interval with its line and text, for lifting peaks
+to another genome (rows that cannot be read are rejected with a reason, the others kept).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,15 @@ import pandas as pd
 
 from ncv_core.coords import contig_key
 from ncv_core.errors import NcvError
+from ncv_core.io.loci_files import iter_lines, open_text
+from ncv_core.rejections import Rejection
+
+BED_COLUMNS: tuple[str, ...] = ("chrom", "start", "end", "id", "score", "bed_strand")
+"""Names of a BED row's first six fields in :func:`read_bed_intervals` (``name`` becomes ``id``
+and ``strand`` ``bed_strand``, so neither clashes with a lifted table's own columns)."""
+NARROWPEAK_EXTRA: tuple[str, ...] = ("signal_value", "p_value", "q_value", "summit")
+"""Names of fields 7-10 of a 10-field row (ENCODE narrowPeak); other extra fields are
+``field7``, ``field8``, ..."""
 
 
 def read_peaks(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -107,3 +121,64 @@ def write_narrowpeak(
     else:
         with open(path, "wb") as fh:
             fh.write(text)
+
+
+def read_bed_intervals(path: str | os.PathLike) -> tuple[pd.DataFrame, list[Rejection]]:
+    """Every interval of a BED / narrowPeak file (plain or gzipped), one row each, unmerged.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        ``N`` rows in file order: ``chrom``, ``start``, ``end`` (int64, 0-based half-open), the
+        further fields as strings (:data:`BED_COLUMNS`, :data:`NARROWPEAK_EXTRA`; as many as the
+        widest row has, empty where a row is shorter), ``_line`` (1-based) and ``_raw``.
+    rejected : list of Rejection
+        Rows with fewer than 3 fields or whose start/end are not whole numbers with
+        ``start < end``; comment, ``track`` and ``browser`` lines are skipped.
+
+    Raises
+    ------
+    NcvError
+        If the file is missing, binary or not UTF-8 (naming the line).
+    """
+    rows: list[list[str]] = []
+    meta: list[tuple[int, str]] = []
+    rejected: list[Rejection] = []
+    with open_text(os.fspath(path)) as fh:
+        for number, text in iter_lines(fh, os.fspath(path)):
+            if not text.strip() or text.startswith(("#", "track", "browser")):
+                continue
+            fields = text.split("\t") if "\t" in text else text.split()
+            problem = _interval_problem(fields)
+            if problem is not None:
+                rejected.append(Rejection(number, text, *problem))
+                continue
+            rows.append([f.strip() for f in fields])
+            meta.append((number, text))
+    return _interval_frame(rows, meta), rejected
+
+
+def _interval_problem(fields: list[str]) -> tuple[str, str] | None:
+    if len(fields) < 3:
+        return f"short row: {len(fields)} fields, BED needs chrom, start, end", "short row"
+    start, end = fields[1].strip(), fields[2].strip()
+    if not (start.isdigit() and end.isdigit()):
+        bad = start if not start.isdigit() else end
+        return f"BED start/end {bad!r} is not a whole number", "malformed number"
+    if int(end) <= int(start):
+        return f"BED interval [{start}, {end}) is empty (end must exceed start)", "out of range"
+    return None
+
+
+def _interval_frame(rows: list[list[str]], meta: list[tuple[int, str]]) -> pd.DataFrame:
+    width = max((len(r) for r in rows), default=3)
+    names = list(BED_COLUMNS[: min(width, 6)])
+    extra = NARROWPEAK_EXTRA if width == 10 else [f"field{k}" for k in range(7, width + 1)]
+    names += list(extra)[: max(width - 6, 0)]
+    padded = [r + [""] * (width - len(r)) for r in rows]
+    frame = pd.DataFrame(padded, columns=names) if rows else pd.DataFrame(columns=names)
+    frame["start"] = frame["start"].astype(np.int64)
+    frame["end"] = frame["end"].astype(np.int64)
+    frame["_line"] = np.array([m[0] for m in meta], dtype=np.int64)
+    frame["_raw"] = [m[1] for m in meta]
+    return frame

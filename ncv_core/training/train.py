@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from ncv_core.models.encoding import (
 from ncv_core.models.predict import predict_positive_logit, probability
 from ncv_core.progress import ProgressFn, StopFlag, stopped
 from ncv_core.training.card import build_card, split_frame
+from ncv_core.training.pretrain import Pretraining, bind, pretrain_card, pretrain_stage
 from ncv_core.training.splits import UNLABELLED, VALIDATION, cv_split, paper_split
 from ncv_core.training.steps import seeded_torch, validation_metrics
 from ncv_core.training.trainers import NoisyStudentTrainer, PseudoLabelTrainer, SupervisedTrainer
@@ -50,6 +52,7 @@ def train(
     progress: ProgressFn | None = None,
     stop: StopFlag | None = None,
     device: str | torch.device | None = None,
+    pretrain: Pretraining | None = None,
     **options: Any,
 ) -> TrainResult:
     """Train a model on a feature table.
@@ -68,6 +71,9 @@ def train(
         Where the table came from (recorded in the card).
     progress, stop, device
         Progress callback, stop flag (checked between epochs) and torch device.
+    pretrain : Pretraining, optional
+        Pre-train every model on cross-species pseudo-labels first, then fine-tune with the
+        method (:mod:`ncv_core.training.pretrain`).
 
     Returns
     -------
@@ -84,6 +90,7 @@ def train(
         raise NcvError(f"unknown training option: {exc}") from exc
     t0 = time.perf_counter()
     prep = prepare(table, meta or {}, cfg)
+    prep.pretrain = bind(pretrain, prep) if pretrain is not None else None
     dev = resolve_device(device)
     run = _paper if cfg.split == "paper" else _cross_validate
     fit, folds, parts, split_info, metrics = run(prep, cfg, progress, stop, dev)
@@ -97,6 +104,8 @@ def train(
         seconds=time.perf_counter() - t0,
         folds=folds,
     )
+    if prep.pretrain is not None:
+        card = pretrain_card(card, prep.pretrain, folds)
     split = split_frame(table, parts)
     return TrainResult(
         fit.model,
@@ -172,7 +181,9 @@ def prepare(table: pd.DataFrame, meta: dict, cfg: TrainConfig) -> Prepared:
     return Prepared(table, meta, labels, features, raw, seq, window, chroms, name)
 
 
-def _build(prep: Prepared, cfg: TrainConfig, seed: int, device: torch.device) -> nn.Module:
+def _build(
+    prep: Prepared, cfg: TrainConfig, seed: int, device: torch.device, init: dict | None = None
+) -> nn.Module:
     kwargs: dict[str, Any] = {"n_tasks": prep.labels.shape[1]}
     if "seq" in MODELS[prep.model_name].INPUTS:
         kwargs["seq_len"] = prep.window
@@ -180,7 +191,10 @@ def _build(prep: Prepared, cfg: TrainConfig, seed: int, device: torch.device) ->
         kwargs["n_tab"] = len(prep.features)
     kwargs.update(cfg.model_kwargs)
     with seeded_torch(seed, device):
-        return build_model(prep.model_name, **kwargs)
+        model = build_model(prep.model_name, **kwargs)
+    if init is not None:  # pre-trained weights (training.pretrain)
+        model.load_state_dict(init)
+    return model
 
 
 def _fit(
@@ -209,7 +223,13 @@ def _fit(
     y_val = prep.labels[val_rows]
     common = {"seed": seed, "device": device, "progress": progress, "stop": stop}
     val = {"X_val": X_val if len(val_rows) else None, "y_val": y_val if len(val_rows) else None}
-    model, info = _run_method(prep, cfg, seed, stage, common, X_tr, y_tr, hidden, val, device)
+    init = pre = None
+    if prep.pretrain is not None:
+        build = partial(_build, prep, cfg, device=device)
+        init, pre = pretrain_stage(prep, part, cfg, seed, stage, build, val, common)
+    model, info = _run_method(prep, cfg, seed, stage, common, X_tr, y_tr, hidden, val, device, init)
+    if pre is not None:
+        info["pretrain"] = pre
     model.eval()
     metrics = {
         "n_val": len(val_rows),
@@ -239,10 +259,11 @@ def _run_method(
     hidden: np.ndarray,
     val: dict[str, Any],
     device: torch.device,
+    init: dict | None = None,
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Dispatch on ``cfg.method``; return the model and the trainer's learned state."""
     if cfg.method == "noisy-student":
-        ns = NoisyStudentTrainer(lambda s: _build(prep, cfg, s, device), cfg, **common)
+        ns = NoisyStudentTrainer(lambda s: _build(prep, cfg, s, device, init), cfg, **common)
         ns.fit(X, y, y_hidden=hidden, **val)
         info = {
             "termination": ns.termination_condition_,
@@ -251,7 +272,7 @@ def _run_method(
             "pseudo_labelled": int((ns.sample_weight_[~(y >= 0).any(axis=1)] > 0).sum()),
         }
         return ns.model_, {"history": ns.history_, **info}
-    model = _build(prep, cfg, seed, device)
+    model = _build(prep, cfg, seed, device, init)
     if cfg.method == "ssl":
         tr = PseudoLabelTrainer(model, cfg, stage=stage, **common).fit(X, y, y_hidden=hidden, **val)
         extra = {"promoted_total": int((tr.labeled_iter_ > 0).sum())}

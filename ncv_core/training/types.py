@@ -171,6 +171,7 @@ class Prepared:
     window: int | None
     chroms: np.ndarray | None
     model_name: str
+    pretrain: Any = None  # training.pretrain.PretrainData when pre-training on pseudo-labels
 
 
 @dataclass

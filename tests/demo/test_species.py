@@ -7,15 +7,24 @@ the written chain files with the ``liftover`` library and read the written genom
 from __future__ import annotations
 
 import json
+import shutil
+import time
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from ncv_core.demo import build_demo
+from ncv_core.demo import build_demo, ensure_demo
+from ncv_core.demo.build import STAMP
 from ncv_core.demo.evolve import evolve_contig
-from ncv_core.demo.species import DEFAULT_SPECIES, SpeciesSpec, build_species
+from ncv_core.demo.species import (
+    DEFAULT_SPECIES,
+    SpeciesSpec,
+    build_species,
+    ensure_species,
+    open_species,
+)
 from ncv_core.errors import NcvError
 from ncv_core.features.liftover import lift_loci
 from ncv_core.io.chain_files import open_chain, read_chain_headers, write_chain_file
@@ -60,8 +69,8 @@ def demo(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def species(demo, tmp_path_factory):
-    return build_species(demo, tmp_path_factory.mktemp("species"), seed=0)
+def species(demo):
+    return open_species(demo.species)  # build_demo writes them
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +208,29 @@ def test_bad_specs(demo, tmp_path) -> None:
         build_species(demo, tmp_path, species=twice)
     with pytest.raises(NcvError, match="truth.json"):
         build_species(tmp_path, tmp_path / "out", species=(SpeciesSpec("x", 0.1, 0, 0, 1),))
+
+
+def _files(root) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def test_the_demo_holds_its_species_and_an_older_demo_gains_them(demo, tmp_path) -> None:
+    """build_demo writes species/ (deterministically: ensure_demo rebuilds the same bytes into a
+    demo written before species existed) and leaves every other demo file as it was."""
+    assert demo.species == demo.root / "species"
+    assert sorted(open_species(demo.species).species) == sorted(s.name for s in DEFAULT_SPECIES)
+    assert json.loads((demo.species / "species.json").read_text())["seed"] == 0
+    old = tmp_path / "old-demo"
+    shutil.copytree(demo.root, old, ignore=shutil.ignore_patterns("species"))
+    before = _files(old)
+    paths = ensure_demo(old, seed=0)  # complete (stamp), but without species
+    assert (old / STAMP).is_file() and paths.species.is_dir()
+    assert _files(paths.species) == _files(demo.species)
+    after = _files(old)
+    assert {k: v for k, v in after.items() if not k.startswith("species")} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["old-demo"]  # no leftover build folder
+    start = time.perf_counter()
+    assert ensure_species(old, seed=0).species.keys() == open_species(demo.species).species.keys()
+    assert time.perf_counter() - start < 0.5  # built once, then only read
