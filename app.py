@@ -31,6 +31,7 @@ PAGES = {
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("pages/models.py", title="Models", icon=":material/inventory_2:"),
         st.Page("pages/evaluate.py", title="Evaluate", icon=":material/query_stats:"),
+        st.Page("pages/cross_species.py", title="Cross-species", icon=":material/pets:"),
     ],
     "Interpret": [
         st.Page("pages/importance.py", title="Feature importance", icon=":material/bar_chart:"),

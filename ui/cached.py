@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from ncv_core.demo.species import ensure_species
 from ncv_core.evaluate import evaluate_model
 from ncv_core.features.build import build_features
+from ncv_core.features.cross_species import Target, pseudo_label_species
+from ncv_core.features.lift_input import read_lift_input
 from ncv_core.features.loci import rejections_frame
 from ncv_core.features.tracks import track_signals
 from ncv_core.interpret.attribution import AttributionResult, attribute
@@ -38,7 +42,7 @@ from ncv_core.io.motif_files import jaspar_motifs
 from ncv_core.models.loaded import LoadedModel
 from ncv_core.score import Background, background_scores, lookup_variant, score_features
 from ui import notes
-from ui.dataset import DataSet, file_stamp
+from ui.dataset import DataSet, demo_paths, file_stamp
 
 
 @dataclass
@@ -278,3 +282,46 @@ def signals(data: DataSet, chrom: str, start: int, end: int) -> tuple[int, dict[
     """Per-base signal of every track of the data set's cell line over ``[start, end)``
     (:func:`ncv_core.features.tracks.track_signals`)."""
     return _signals(data.key(), chrom, start, end)
+
+
+@dataclass
+class CrossSpecies:
+    """The data set's labelled loci lifted to other species (:func:`pseudo_label_species`)."""
+
+    table: pd.DataFrame  # the pseudo-label table (PSEUDO_LABEL_COLUMNS)
+    counts: pd.DataFrame  # per species: loci, lifted, windows, rejected, per category
+    rejected: pd.DataFrame  # species, line, reason, category, row
+    n_loci: int  # labelled loci lifted
+    notes: list[str] = field(default_factory=list)
+
+
+@st.cache_data(show_spinner="Lifting the labelled loci to the other genomes...", max_entries=16)
+def _cross_species(loci: str, stamp: str, targets: tuple, window: int) -> CrossSpecies:
+    with notes.collect() as found:
+        lift = read_lift_input(loci)
+        labelled = lift.table[lift.table["label"].notna()].reset_index(drop=True)
+        chosen = [Target(name, Path(chain), Path(genome)) for name, chain, genome, _ in targets]
+        res = pseudo_label_species(labelled, chosen, window=window)
+    frames = [
+        rejections_frame(r.rejected).assign(species=name) for name, r in res.by_species.items()
+    ]
+    rejected = pd.concat(frames, ignore_index=True)
+    rejected = rejected[["species", *[c for c in rejected.columns if c != "species"]]]
+    return CrossSpecies(res.table, res.counts, rejected, len(labelled), found)
+
+
+def cross_species(data: DataSet, targets: Sequence[Target], window: int) -> CrossSpecies:
+    """Pseudo-labels of the data set's labelled loci in every target (chains and genomes keyed
+    by their stamps, so a replaced file is lifted again)."""
+    key = tuple(
+        (t.name, str(t.chain), str(t.genome), file_stamp(t.chain) + file_stamp(t.genome))
+        for t in targets
+    )
+    return _cross_species(data.loci, file_stamp(data.loci), key, int(window))
+
+
+@st.cache_data(show_spinner="Building the demo's species (first use only)...")
+def demo_species() -> list[Target]:
+    """The demo's related species (``<demo>/species/``), built on first use."""
+    paths = ensure_species(demo_paths().root)
+    return [Target(name, sp.chain, sp.genome) for name, sp in paths.species.items()]

@@ -1,6 +1,7 @@
 """Training in background threads, so the page stays responsive while models learn.
 
-A :class:`TrainingRun` starts one thread per method (``ssl`` and ``supervised`` side by side).
+A :class:`TrainingRun` starts one thread per method (``ssl`` and ``supervised`` side by side);
+jobs marked ``pretrained`` are pre-trained on the run's cross-species pseudo-labels first.
 Each thread calls :func:`ncv_core.training.train` with a progress callback that appends the
 core's events to a lock-protected record, and saves the model into the session's folder when it
 finishes. The page polls :meth:`TrainingRun.snapshot` (a copy taken under the lock); the threads
@@ -26,6 +27,7 @@ import torch
 from ncv_core.errors import NcvError
 from ncv_core.io.model_folder import save_model
 from ncv_core.training import train
+from ncv_core.training.pretrain import Pretraining
 from ui import notes, state
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ class Job:
     notes: list[str] = field(default_factory=list)
     started: float | None = None
     finished: float | None = None
+    pretrained: bool = False  # pre-trained on the run's pseudo-labels first (training.pretrain)
 
     def record(self, event: dict[str, Any]) -> None:
         """Take one progress event of ``train``: a new stage run starts when the stage changes
@@ -87,11 +90,13 @@ class Job:
             self.epochs.setdefault(self.curve, []).append(dict(event))
 
     def expected_fits(self) -> int:
-        """Stage runs the options make: CV folds + the final fit, times teacher + students."""
+        """Stage runs the options make: CV folds + the final fit, times teacher + students
+        (+ a pre-training stage each when pre-trained)."""
         fits = int(self.options.get("folds", 5)) + 1 if self.options.get("split") == "cv" else 1
+        per_fit = 1
         if self.options.get("method") == "noisy-student":
-            fits *= int(self.options.get("iterations", 1)) + 1
-        return fits
+            per_fit = int(self.options.get("iterations", 1)) + 1
+        return fits * (per_fit + int(self.pretrained))
 
     def fraction(self) -> float:
         """How far the job is, 0..1, from its latest event and the stage runs started."""
@@ -120,8 +125,16 @@ class Job:
 class TrainingRun:
     """Several trainings of one feature table, each in its own thread."""
 
-    def __init__(self, table: pd.DataFrame, meta: dict, source: str, jobs: list[Job]) -> None:
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        meta: dict,
+        source: str,
+        jobs: list[Job],
+        pretrain: Pretraining | None = None,
+    ) -> None:
         self.table, self.meta, self.source, self.jobs = table, meta, source, jobs
+        self.pretrain = pretrain  # for the jobs marked ``pretrained``
         self.stop = threading.Event()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -174,6 +187,7 @@ class TrainingRun:
                     source=self.source,
                     progress=lambda ev: self._event(job, ev),
                     stop=self.stop,
+                    pretrain=self.pretrain if job.pretrained else None,
                     **job.options,
                 )
                 save_model(result, job.out)

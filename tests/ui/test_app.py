@@ -395,3 +395,59 @@ def test_lookup_page_with_a_sequence_only_model(models) -> None:
     at.text_input[0].set_value("chr1:19899 AC>A").run()  # a deletion
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert float(metrics(at)["p_ref"]) > 0
+
+
+def test_cross_species_page_lifts_rejects_and_pretrains() -> None:
+    at = page(app(), "cross_species")
+    assert at.multiselect[0].value == ["chimp_like", "dog_like", "mouse_like"]
+    m = metrics(at)
+    assert m["Labelled loci"] == "3,428"
+    counts = at.dataframe[0].value
+    assert counts["species"].tolist() == ["chimp_like", "dog_like", "mouse_like"]
+    assert (counts["n_input"] == 3428).all()
+    assert m["Pseudo-labelled windows"] == f"{counts['n_windows'].sum():,}"
+    assert (counts["n_windows"] + counts["n_rejected"] == counts["n_input"]).all()
+    assert counts["n_windows"].is_monotonic_decreasing  # the farther, the fewer
+    rejected = at.dataframe[1].value
+    assert (
+        len(rejected)
+        == counts["n_rejected"].sum()
+        == int(m["Rejected (all species)"].replace(",", ""))
+    )
+    assert n_charts(at) == 1
+    at.selectbox[0].select("mouse_like").run()
+    at.selectbox[1].select("in gap").run()
+    shown = at.dataframe[1].value
+    assert len(shown) == int(counts.loc[counts["species"] == "mouse_like", "in gap"].iloc[0]) > 0
+    assert set(shown["species"]) == {"mouse_like"} and set(shown["category"]) == {"in gap"}
+    assert shown["reason"].str.contains("falls in a gap of chain").all()
+
+    at.multiselect[0].set_value(["chimp_like"]).run()
+    assert at.number_input[0].label == "Fine-tuning epochs"
+    at.number_input[0].set_value(2)
+    at.number_input[1].set_value(2)
+    button(at, "Pre-train and fine-tune").click().run()
+    assert not at.exception
+    _wait(at)
+    body = texts(at)
+    assert "**supervised + pretrain** (done, pre-trained on " in body
+    assert "**supervised** (done): val AUROC 0." in body
+    jobs = at.session_state["ncv_run"].snapshot()
+    assert list(jobs[0].epochs) == ["pretrain", "train"] and list(jobs[1].epochs) == ["train"]
+    assert [len(v) for v in jobs[0].epochs.values()] == [2, 2]
+    card = jobs[0].card
+    assert card["pretrain"]["species"].keys() == {"chimp_like"}
+    assert card["pretrain"]["dropped"]["validation locus"] > 0
+
+
+def test_cross_species_page_with_my_files(tmp_path) -> None:
+    at = page(app(), "cross_species")
+    at.radio[0].set_value("My files").run()
+    assert "Pick at least one species" in at.info[0].value
+    sp = ensure_demo().species / "dog_like"  # NCV_DEMO_DIR: the app's demo
+    chain, genome = sp / "demo_to_dog_like.over.chain.gz", sp / "genome.fa"
+    at.text_area[0].input(f"{chain} {genome} dog\n{tmp_path / 'no.chain'} {genome}").run()
+    assert "no.chain" in at.error[0].value and "file not found" in at.error[0].value
+    at.text_area[0].input(f"{chain} {genome} dog").run()
+    assert not at.exception and not at.error
+    assert at.dataframe[0].value["species"].tolist() == ["dog"]

@@ -38,7 +38,8 @@ ARGS = [
     "--no-first-run",
 ]
 WIDTH = 1400
-PAGES = ("data", "train", "evaluate", "importance", "mutagenesis", "lookup", "motifs", "models")
+PAGES = ("data", "train", "evaluate", "importance", "mutagenesis", "lookup", "motifs", "models",
+         "cross_species")  # fmt: skip
 
 
 def _free_port() -> int:
@@ -182,6 +183,19 @@ def test_every_page_in_chromium(server) -> None:
             _visit(page, "Models")
             assert "GM12878-deepbind" in page.inner_text("body")  # the active model
             _check(page, "models", shots)
+
+            _visit(page, "Cross-species")
+            expect(page.locator(".js-plotly-plot")).to_have_count(1)  # what lifted, why not
+            for label in ("Fine-tuning epochs", "Pre-training epochs"):
+                box = page.get_by_role("spinbutton", name=label)
+                box.fill("3")
+                box.press("Enter")
+                _idle(page)
+            page.get_by_role("button", name="Pre-train and fine-tune").click()
+            page.wait_for_selector("text=pre-trained on", timeout=240_000)
+            _idle(page)
+            expect(page.locator(".js-plotly-plot")).to_have_count(2)  # + both stages' curves
+            _check(page, "cross_species", shots)
         finally:
             browser.close()
     assert sorted(p.stem for p in shots.glob("*.png")) == sorted(PAGES)

@@ -6,6 +6,7 @@ only lays it out. One module per page family; everything is re-exported here
 (``figures.roc_figure``).
 """
 
+from ui.figures.cross_species import *  # noqa: F403
 from ui.figures.evaluation import *  # noqa: F403
 from ui.figures.importance import *  # noqa: F403
 from ui.figures.sequence import *  # noqa: F403
