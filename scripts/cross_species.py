@@ -88,12 +88,19 @@ def one_run(table, meta, pseudo, method: str, n: int, seed: int, steps: int) -> 
 
 
 def run(args: argparse.Namespace) -> dict:
-    table, meta, pseudo = data(args.demo, args.cell_line)
     results: dict = {m: {str(n): {} for n in args.sizes} for m in args.methods}
+    for path in args.load:  # runs of an earlier call: trained again only when missing
+        for method, by_n in json.loads(path.read_text())["runs"].items():
+            for n, by_seed in by_n.items():
+                if method in results and n in results[method]:
+                    results[method][n].update(by_seed)
+    table, meta, pseudo = data(args.demo, args.cell_line)
     t_all = time.perf_counter()
     for seed in args.seeds:
         for n in args.sizes:
             for method in args.methods:
+                if str(seed) in results[method][str(n)]:
+                    continue
                 r = one_run(table, meta, pseudo, method, n, seed, args.steps)
                 results[method][str(n)][str(seed)] = r
                 extra = f", {r['n_pretrain']} pseudo" if "n_pretrain" in r else ""
@@ -156,6 +163,8 @@ def plot(summ: dict, out: Path, n_seeds: int) -> None:
             ax.errorbar(sizes, mean, yerr=se, color=colour, linestyle=style, marker="o",
                         markersize=3, capsize=2, label=method)  # fmt: skip
         ax.set_xscale("log")
+        ax.set_xticks(sizes, [str(n) for n in sizes])
+        ax.minorticks_off()
         ax.set_xlabel("human labelled positives (and as many negatives)")
         ax.set_ylabel(f"validation {metric.upper()}")
         ax.grid(alpha=0.3)
@@ -178,6 +187,9 @@ def main() -> None:
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     p.add_argument("--steps", type=int, default=300, help="fine-tuning steps per size")
     p.add_argument("--json", type=Path, default=None, help="write every run's numbers here")
+    p.add_argument(
+        "--load", type=Path, nargs="*", default=[], help="earlier --json files: reuse their runs"
+    )
     p.add_argument("--plot", type=Path, default=ROOT / "assets" / "cross_species.png")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
@@ -187,7 +199,8 @@ def main() -> None:
     print_table(summ)
     if args.json:
         args.json.write_text(json.dumps({"runs": results, "summary": summ}, indent=1))
-    plot(summ, args.plot, len(args.seeds))
+    n_seeds = len({s for by_n in results.values() for runs in by_n.values() for s in runs})
+    plot(summ, args.plot, n_seeds)
 
 
 if __name__ == "__main__":

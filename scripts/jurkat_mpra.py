@@ -145,6 +145,7 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args()
     torch.set_num_threads(1)
@@ -153,7 +154,7 @@ def main() -> None:
           f"window {args.window} bp", flush=True)  # fmt: skip
     runs: dict = {}
     for model in args.models:
-        for method in METHODS:
+        for method in args.methods:
             for seed in args.seeds:
                 r = one_run(table, model, method, seed, args)
                 runs.setdefault(f"{model} {method}", {})[str(seed)] = r

@@ -41,7 +41,7 @@ def homologs(table: pd.DataFrame, *, seed: int = 0, extra: int = 20) -> pd.DataF
             "chrom": "t9",
             "pos": np.arange(extra) + 1,
             "label": pd.array(rng.integers(0, 2, extra), dtype="Int8"),
-            "seq": ["".join(rng.choice(letters, WINDOW)) for _ in range(extra)],
+            "seq": ["".join(rng.choice(letters, len(table["seq"].iat[0]))) for _ in range(extra)],
             "source_chrom": "9",
             "source_pos": np.arange(extra) * 10 + 1,
             "strand": "-",

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _pseudo import WINDOW, homologs
 from _synthetic import META, one_thread, synthetic_table  # noqa: F401 (one_thread: autouse fixture)
 
 from ncv_core.errors import NcvError, NcvWarning, warn
@@ -21,6 +22,7 @@ from ncv_core.evaluate import cross_cell_line
 from ncv_core.io.model_folder import CARD, SPLIT, WEIGHTS, load_model, save_model
 from ncv_core.models.loaded import LoadedModel
 from ncv_core.training import train
+from ncv_core.training.pretrain import Pretraining
 from ui import figures, notes
 from ui.jobs import Job, TrainingRun, one_torch_thread
 from ui.modelfiles import collect_upload, install_upload, zip_model
@@ -270,6 +272,28 @@ def test_job_progress_counts_folds_and_students() -> None:
     assert list(ns.epochs) == ["teacher", "student1", "teacher (3)", "student1 (4)"]
     assert [r["epoch"] for r in ns.epochs["teacher (3)"]] == [1, 2]
     assert ns.fraction() == pytest.approx(4 / 6)  # (2 folds + final) x (teacher + student)
+
+
+def test_training_run_pretrains_the_marked_jobs(tmp_path) -> None:
+    table = synthetic_table(200, window=WINDOW, pos_frac=0.4)
+    pre = Pretraining.of([homologs(table)], epochs=2)
+    opts = {"method": "supervised", "model": "deepbind", "epochs": 1, "optimizer": "adam"}
+    jobs = [
+        Job("pre", opts, tmp_path / "pre", pretrained=True),
+        Job("plain", opts, tmp_path / "plain"),
+    ]
+    assert [j.expected_fits() for j in jobs] == [2, 1]
+    run = TrainingRun(table, {}, "syn", jobs, pretrain=pre).start()
+    assert run.wait(120)
+    done = run.snapshot()
+    assert [list(j.epochs) for j in done] == [["pretrain", "train"], ["train"]]
+    assert [len(v) for v in done[0].epochs.values()] == [2, 1]
+    assert "pretrain" in done[0].card and "pretrain" not in done[1].card
+    assert all(j.status == "done" and j.fraction() == 1.0 for j in done)
+    ns = Job(
+        "ns", {"method": "noisy-student", "split": "cv", "folds": 2}, Path("x"), pretrained=True
+    )
+    assert ns.expected_fits() == 9  # (2 folds + final) x (pretrain + teacher + student)
 
 
 def test_one_torch_thread_restores_the_count() -> None:
