@@ -81,6 +81,18 @@ def test_evaluation_figures_show_the_model_and_each_baseline() -> None:
     assert set(curves["curve"]) == {"roc", "pr"} and len(curves) == 6 and len(y) == 6
 
 
+def test_lift_outcomes_stack_windows_and_each_rejection_category() -> None:
+    counts = pd.DataFrame(
+        {"species": ["a", "b"], "n_input": [10, 10], "n_lifted": [9, 6], "n_windows": [8, 6],
+         "n_rejected": [2, 4], "in gap": [1, 4], "window off contig end": [1, 0]}
+    )  # fmt: skip
+    long = figures.lift_outcome_frame(counts)
+    assert long.groupby("species")["loci"].sum().tolist() == [10, 10]  # every locus, once
+    fig = figures.lift_outcomes(counts)
+    assert [t.name for t in fig.data] == ["window", "in gap", "window off contig end"]
+    assert list(fig.data[1].y) == [1, 4] and fig.layout.barmode == "stack"
+
+
 def test_cv_and_cross_cell_line_figures() -> None:
     metrics = {
         "val_auroc": 0.8,
