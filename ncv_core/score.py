@@ -38,6 +38,7 @@ from ncv_core.constants import DEFAULT_WINDOW
 from ncv_core.coords import substitute, variant_offset
 from ncv_core.errors import NcvError
 from ncv_core.features.build import compute_features
+from ncv_core.features.tracks import warn_missing_contigs
 from ncv_core.features.loci import (
     BOOKKEEPING_COLUMNS,
     Deduplicator,
@@ -196,6 +197,8 @@ def iter_scores(
             background=background, seed=background_seed, flank=background_flank,
             progress=progress, stop=stop,
         )  # fmt: skip
+        if tracks is not None:
+            warn_missing_contigs(tracks.missing_contigs)
 
 
 def _spec(models: dict, percentiles: bool) -> list[tuple[str, str, str, str]]:
@@ -295,7 +298,7 @@ def score_file(
         output file is left behind).
     """
     models = name_models(model)
-    outs = check_outputs(out, loci_path, chunk_size)
+    outs = check_outputs(out, loci_path, chunk_size, inputs=(genome_path, tracks_path))
     want_bg = isinstance(background, Background) or bool(background)
     writers = make_writers(outs, models, want_bg)
     vcfs = [w for w in writers if isinstance(w, VcfScoreWriter)]

@@ -43,14 +43,18 @@ def add_input_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="torch device (default: cuda if available)")
 
 
-def load_inputs(args: argparse.Namespace):
-    """``(loaded model, ModelInputs)`` from the parsed options."""
+def load_inputs(args: argparse.Namespace, *, extra_outputs: tuple = ()):
+    """``(loaded model, ModelInputs)`` from the parsed options, once every output (``--out``,
+    its metadata, ``extra_outputs``) is known to be writable and to replace no input."""
     from ncv_core.errors import NcvError
     from ncv_core.interpret.inputs import model_inputs
     from ncv_core.io.model_folder import load_model
-    from ncv_core.io.tables import read_table, table_format
+    from ncv_core.io.tables import check_outputs, read_table, table_paths
 
-    table_format(args.out)
+    check_outputs(
+        [*table_paths(args.out), *extra_outputs],
+        inputs=[args.model, args.features, args.genome, args.tracks],
+    )
     loaded = load_model(args.model, device=args.device)
     given = [n for n in ("sequence", "locus", "features") if getattr(args, n) is not None]
     if len(given) != 1:

@@ -99,10 +99,11 @@ def side_paths(out: str | Path) -> dict[str, Path]:
 def run(args: argparse.Namespace) -> int:
     from ncv_core.interpret.ablation import default_jobs, group_ablation
     from ncv_core.interpret.importance import feature_importance
-    from ncv_core.io.tables import read_table, table_format, write_table
+    from ncv_core.io.tables import check_outputs, read_table, table_paths, write_table
     from ncv_core.progress import TqdmProgress
 
-    table_format(args.out)
+    outputs = [*table_paths(args.out), *side_paths(args.out).values()]
+    check_outputs(outputs, inputs=[args.features])
     table, meta = read_table(args.features)
     stats = feature_importance(table, meta=meta, label_col=args.label_col, bins=args.bins)
     options = {"label_cols": (args.label_col,), "optimizer": args.optimizer}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 NAME = "demo"
 HELP = "write the built-in simulated demo data set (genome, tracks, labelled loci)"
@@ -29,10 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ncv_core.demo import build_demo, ensure_demo
+    from ncv_core.demo.build import STAMP
     from ncv_core.io.manifest import read_manifest
-    from ncv_core.io.tables import read_table
+    from ncv_core.io.tables import check_outputs, read_table
     from ncv_core.progress import TqdmProgress
 
+    if args.out is not None:  # the folder must take files before the simulation starts
+        check_outputs([Path(args.out) / STAMP])
     start = time.perf_counter()
     with TqdmProgress() as bar:
         if args.out is None:

@@ -36,8 +36,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ncv_core.evaluate import evaluate_model
     from ncv_core.io.model_folder import load_model
-    from ncv_core.io.tables import json_ready, read_table, write_json
+    from ncv_core.io.tables import check_outputs, json_ready, read_table, write_json
 
+    check_outputs([args.out], inputs=[args.model, args.features])
     loaded = load_model(args.model, device=args.device)
     table, meta = read_table(args.features)
     result = evaluate_model(loaded, table, meta=meta, label_col=args.label_col, rows=args.rows)

@@ -52,10 +52,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ncv_core.features.build import build_features
-    from ncv_core.io.tables import rejected_report_path, table_format, write_rejections, write_table
+    from ncv_core.io.tables import (
+        check_outputs,
+        rejected_report_path,
+        table_paths,
+        write_rejections,
+        write_table,
+    )
     from ncv_core.progress import TqdmProgress
 
-    table_format(args.out)  # fail early on an unknown output extension
+    report = rejected_report_path(args.out)  # every output checked before any work
+    check_outputs([*table_paths(args.out), report], inputs=[args.loci, args.genome, args.tracks])
     with TqdmProgress() as progress:
         result = build_features(
             args.loci,
@@ -69,7 +76,6 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
     write_table(result.table, args.out, result.meta)
-    report = rejected_report_path(args.out)
     write_rejections(result.rejected, report)
     print(f"{args.loci}: {result.summary}", file=sys.stdout)
     print(

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from ncv_core.io.tables import write_npy, write_table
     from ncv_core.progress import TqdmProgress
 
-    loaded, inputs = load_inputs(args)
+    loaded, inputs = load_inputs(args, extra_outputs=(args.npy,))
     with TqdmProgress() as bar:
         res = saturation_mutagenesis(
             loaded.model,

@@ -29,6 +29,15 @@ NAME = "motifs"
 HELP = "model + feature table -> filter PWMs (MEME), TomTom matches vs JASPAR, influence"
 
 JASPAR_NAME = "JASPAR CORE vertebrates"
+OUTPUTS = (
+    "filters.meme",
+    "filters.tsv",
+    "tomtom.tsv",
+    "influence.tsv",
+    "clusters.tsv",
+    "logos.tsv",
+    "report.json",
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -73,9 +82,11 @@ def run(args: argparse.Namespace) -> int:
     from ncv_core.interpret.filter_report import filter_report, require_filters
     from ncv_core.io.model_folder import load_model
     from ncv_core.io.motif_files import jaspar_motifs, read_meme, write_meme
-    from ncv_core.io.tables import read_table, write_json, write_table
+    from ncv_core.io.tables import check_outputs, read_table, write_json, write_table
     from ncv_core.progress import TqdmProgress
 
+    out = Path(args.out)
+    check_outputs([out / name for name in OUTPUTS], inputs=[args.model, args.features, args.motifs])
     loaded = load_model(args.model, device=args.device)
     require_filters(loaded.model, loaded.card["architecture"]["name"])
     table, meta = read_table(args.features)
@@ -95,8 +106,6 @@ def run(args: argparse.Namespace) -> int:
             n_matches=args.matches, max_q=args.max_q, influence_rows=rows,
             threshold=args.threshold, progress=bar, device=args.device, random_state=args.seed,
         )  # fmt: skip
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     write_meme(rep.motifs, out / "filters.meme")
     write_table(rep.summary, out / "filters.tsv")
     write_table(rep.matches, out / "tomtom.tsv")

@@ -100,13 +100,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ncv_core.io.model_folder import load_model
     from ncv_core.io.scores import output_kind
+    from ncv_core.io.tables import check_outputs, rejected_report_path
     from ncv_core.progress import TqdmProgress
     from ncv_core.score import score_file
     from ncv_core.scoring.top import rank_column
 
     output_kind(args.out)  # an unknown extension fails before the model is loaded
-    models = [load_model(m, device=args.device) for m in args.model]
     source = args.sequences or args.loci
+    check_outputs(  # every file written, before the models are loaded
+        [args.out, rejected_report_path(args.out)],
+        inputs=[source, args.genome, args.tracks, *args.model],
+    )
+    models = [load_model(m, device=args.device) for m in args.model]
     background = 0 if args.no_background else args.background
     with TqdmProgress(postfix_keys=("scored",)) as progress:
         done = score_file(

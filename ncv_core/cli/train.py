@@ -132,13 +132,15 @@ def config_from_args(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from ncv_core.io.model_folder import save_model
-    from ncv_core.io.tables import ensure_writable, read_table
+    from ncv_core.io.model_folder import check_model_target, save_model
+    from ncv_core.io.tables import check_outputs, read_table, sidecar_path
     from ncv_core.progress import TqdmProgress
     from ncv_core.training import train
 
     cfg = config_from_args(args)
-    ensure_writable(args.out)  # before the training, not after it
+    inputs = [args.features, sidecar_path(args.features)]
+    check_outputs([], folders=[args.out], inputs=inputs)  # before the training, not after it
+    check_model_target(args.out)
     table, meta = read_table(args.features)
     pretrain = pretraining_from_args(args)
     if args.threads is not None:

@@ -33,7 +33,7 @@ from ncv_core.features.loci import (
     raise_if_unusable,
     summarize,
 )
-from ncv_core.features.tracks import TrackSet
+from ncv_core.features.tracks import TrackSet, warn_missing_contigs
 from ncv_core.io.cache import FeatureCache, file_identity, sha256_file
 from ncv_core.io.genome import Genome
 from ncv_core.io.manifest import read_manifest
@@ -42,6 +42,8 @@ from ncv_core.sequence import composition
 
 FEATURES_VERSION = 1
 """Bumped whenever the features computed for the same inputs change (invalidates caches)."""
+_CACHE_FORMAT = 2
+"""Bumped whenever a cached entry's metadata gains keys (2: ``tracks_missing_contigs``)."""
 
 
 @dataclass
@@ -201,6 +203,7 @@ def build_features(
         hit = cache.get(key) if cache else None
         if hit is not None:
             table, meta, rejected = hit
+            warn_missing_contigs(meta.get("tracks_missing_contigs") or {})
             return FeatureResult(table, meta, rejected)
         result = _compute(loci_path, genome, tracks, cell_line, window, chunk_size, progress)
     if cache:
@@ -226,6 +229,7 @@ def _compute(
         baselines = placed.baseline_columns
     kept = sum(len(c) for c in chunks)
     raise_if_unusable(kept, rejected, os.fspath(loci_path))
+    warn_missing_contigs(tracks.missing_contigs)
     hint = check_mismatch_rate(rejected, kept + len(rejected), os.fspath(loci_path))
     if hint:
         from ncv_core.errors import warn
@@ -249,6 +253,7 @@ def _compute(
         "n_rows": len(table),
         "n_rejected": len(rejected),
         "n_labelled": int(table["label"].notna().sum()),
+        "tracks_missing_contigs": tracks.missing_contigs,
     }
     return FeatureResult(table, meta, rejected)
 
@@ -258,6 +263,7 @@ def _cache_key(
 ) -> str:
     parts = {
         "features_version": FEATURES_VERSION,
+        "cache_format": _CACHE_FORMAT,
         "loci": sha256_file(loci_path),
         "genome": {
             **file_identity(genome.path),

@@ -45,8 +45,12 @@ class TrackSet:
         self.specs = sorted(chosen, key=lambda s: (order.get(s.mark, len(order)), s.mark))
         self.marks = [s.mark for s in self.specs]
         self._peaks: dict[str, dict] = {}
+        self._contigs: dict[str, list[str]] = {}
+        self.missing_contigs: dict[str, dict[str, int]] = {}
+        """bigWig path -> {contig: loci} of the loci seen so far on contigs it has no data for."""
         for spec in self.specs:
             contigs = bigwig_contigs(spec.signal)
+            self._contigs[spec.mark] = list(contigs)
             if genome is not None:
                 genome.check_compatible(
                     contigs, f"signal file for {cell_line} {spec.mark}", spec.signal
@@ -88,11 +92,30 @@ class TrackSet:
                     cols[f"{spec.mark}_peak"] = in_peaks(self._peaks[spec.mark], chroms, positions)
                 mx, sm = window_signal_stats(spec.signal, chroms, positions, window, beds=beds)
                 cols[f"{spec.mark}_max"], cols[f"{spec.mark}_sum"] = mx, sm
+                self._count_missing(spec, beds)
         report(progress, "tracks", len(self.specs), len(self.specs))
         return pd.DataFrame({name: cols[name] for name in self.feature_names()})
 
+    def _count_missing(self, spec: TrackSpec, beds: WindowBeds) -> None:
+        for contig, n in beds.missing(self._contigs[spec.mark]).items():
+            seen = self.missing_contigs.setdefault(str(spec.signal), {})
+            seen[contig] = seen.get(contig, 0) + n
+
     def describe(self) -> list[dict]:
         return [s.describe() for s in self.specs]
+
+
+def warn_missing_contigs(missing: Mapping[str, Mapping[str, int]]) -> None:
+    """One warning per bigWig that has no data for contigs some loci are on (their Max and Sum
+    are then 0, as for any base without data); ``missing`` is :attr:`TrackSet.missing_contigs`
+    (or the feature table's ``meta["tracks_missing_contigs"]``)."""
+    for path, contigs in missing.items():
+        listed = ", ".join(f"{c} ({n:,} loci)" for c, n in contigs.items())
+        total = sum(contigs.values())
+        warn(
+            f"{path} has no data for {listed}: the Max and Sum features of those {total:,} loci "
+            "are 0 for this track (is the bigWig for this genome, and complete?)"
+        )
 
 
 def _check_peaks_fit(

@@ -10,8 +10,11 @@ count as 0.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +23,92 @@ import pybigtools
 
 from ncv_core.coords import contig_key, window_bounds
 from ncv_core.errors import NcvError
+from ncv_core.io.tables import atomic_path
+from ncv_core.io.text import GZIP_MAGIC, SNIFF_BYTES, describe_bytes
+
+BIGWIG_MAGIC = (b"\x26\xfc\x8f\x88", b"\x88\x8f\xfc\x26")
+_NAMES = (".bw", ".bigWig", ".bigwig")  # the names pybigtools opens
+_QUIET = threading.Lock()
+_LIBRARY_NOISE = (b"Error when opening",)
 
 
 def _open_bigwig(path: Path):
+    """An open pybigtools reader of ``path``, after checking that it is a bigWig.
+
+    pybigtools refuses names without a bigWig extension and prints its own error line to the
+    process's stderr before raising; both are handled here: other names are opened through a
+    link named ``signal.bw``, and the line is held back (:func:`_quiet_stderr`).
+    """
+    _check_bigwig(path)
+    if not path.name.endswith(_NAMES):
+        with tempfile.TemporaryDirectory(prefix="ncv-bw-") as folder:
+            link = Path(folder) / "signal.bw"
+            os.symlink(path.resolve(), link)
+            return _open_checked(link, path)
+    return _open_checked(path, path)
+
+
+def _open_checked(where: Path, path: Path):
     try:
-        return pybigtools.open(str(path))
+        with _quiet_stderr():
+            return pybigtools.open(str(where))
     except (pybigtools.BBIReadError, ValueError, OSError) as exc:
-        raise NcvError(f"is not a readable bigWig file ({exc})", path=path) from exc
+        raise NcvError(
+            f"is not a readable bigWig file ({exc}); it may be truncated or damaged", path=path
+        ) from exc
+
+
+def _check_bigwig(path: Path) -> None:
+    """Raise unless ``path`` is a file that starts with the bigWig magic number."""
+    if not path.exists():
+        raise NcvError("signal file not found (expected a bigWig)", path=path)
+    if path.is_dir():
+        raise NcvError("is a folder, expected a bigWig signal file", path=path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise NcvError(f"cannot open: {exc.strerror}", path=path) from exc
+    if head[:4] in BIGWIG_MAGIC:
+        return
+    found = describe_bytes(head)
+    what = found[1] if found else "text" if head else "an empty file"
+    if head[:2] == GZIP_MAGIC:
+        what = "gzip-compressed data"
+    raise NcvError(
+        f"is not a readable bigWig file: it is {what}, and the manifest's signal column "
+        "names bigWig files (.bw) of signal per base",
+        path=path,
+    )
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Hold back what native code writes to file descriptor 2 inside the block, and pass on
+    everything but the bigWig library's own error lines (our NcvError says it better).
+
+    One thread at a time (a lock), so file descriptor 2 is always restored to what it was.
+    """
+    with _QUIET:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError, AttributeError):
+            yield
+            return
+        with tempfile.TemporaryFile() as held:
+            os.dup2(held.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                held.seek(0)
+                kept = [
+                    ln for ln in held.read().splitlines(True) if not ln.startswith(_LIBRARY_NOISE)
+                ]
+                if kept:
+                    os.write(2, b"".join(kept))
 
 
 def bigwig_contigs(path: str | os.PathLike) -> dict[str, int]:
@@ -68,6 +150,17 @@ class WindowBeds:
 
     def __len__(self) -> int:
         return len(self.positions)
+
+    def missing(self, bigwig_contigs: Iterable[str]) -> dict[str, int]:
+        """Contigs of these loci (their spelling) that a bigWig with ``bigwig_contigs`` lacks,
+        with the number of loci on each."""
+        keys = {contig_key(c) for c in bigwig_contigs}
+        counts = np.bincount(self._codes, minlength=len(self._uniques))
+        return {
+            str(u): int(n)
+            for u, n in zip(self._uniques, counts.tolist(), strict=True)
+            if n and contig_key(u) not in keys
+        }
 
     def bed_for(self, bigwig_contigs: Iterable[str]) -> tuple[str | None, np.ndarray]:
         """(BED path, row of each BED line) for a bigWig with these contigs; rows absent -> no data."""
@@ -181,5 +274,6 @@ def write_bigwig(
                 strict=True,
             )
 
-    writer = pybigtools.open(os.fspath(path), "w")
-    writer.write({c: int(n) for c, n in chrom_sizes.items()}, entries())
+    with atomic_path(path, suffix=".bw") as tmp:
+        writer = pybigtools.open(os.fspath(tmp), "w")
+        writer.write({c: int(n) for c, n in chrom_sizes.items()}, entries())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ncv_core.errors import warn
+from ncv_core.errors import NcvError, warn
 from ncv_core.io.tables import atomic_path, read_table, write_table
 from ncv_core.rejections import Rejection, rejections_frame
 
@@ -74,5 +74,5 @@ class FeatureCache:
             with atomic_path(rejected_path) as tmp:
                 rejections_frame(rejected).to_csv(tmp, sep="\t", index=False)
             write_table(table, table_path, meta)
-        except OSError as exc:
+        except (OSError, NcvError) as exc:
             warn(f"could not write the feature cache in {self.folder}: {exc}")

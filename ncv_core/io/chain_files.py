@@ -25,7 +25,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +36,7 @@ import pandas as pd
 from ncv_core.coords import contig_key
 from ncv_core.errors import NcvError
 from ncv_core.io.tables import atomic_path
+from ncv_core.io.text import check_text
 
 # fmt: off
 HEADER_COLUMNS: tuple[str, ...] = (
@@ -47,6 +48,9 @@ HEADER_COLUMNS: tuple[str, ...] = (
 complement for ``-`` chains; ``line`` is the header's 1-based line in the file)."""
 
 _GZIP_MAGIC = b"\x1f\x8b"
+CHAIN_EXPECTED = (
+    "UCSC chain text ('chain score tName tSize ...' headers, block lines), gzipped or not"
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -181,7 +185,7 @@ def read_chain_headers(path: str | os.PathLike) -> pd.DataFrame:
     rows: list[list] = []
     sizes: dict[tuple[str, str], int] = {}
     with _open_binary(path) as fh:
-        for number, raw in enumerate(fh, start=1):
+        for number, raw in _numbered(fh, path):
             if not raw.startswith(b"chain"):
                 continue
             row = _parse_header(raw, path, number)
@@ -199,6 +203,18 @@ def read_chain_headers(path: str | os.PathLike) -> pd.DataFrame:
         if col not in ("t_name", "q_name", "q_strand"):
             frame[col] = frame[col].astype(np.int64)
     return frame
+
+
+def _numbered(fh: io.BufferedIOBase, path: str | os.PathLike) -> Iterator[tuple[int, bytes]]:
+    """``(number, bytes)`` of every line; a truncated gzip names the last line read."""
+    number = 0
+    try:
+        for number, raw in enumerate(fh, start=1):
+            yield number, raw
+    except (OSError, EOFError) as exc:
+        raise NcvError(
+            f"the compressed file is damaged or truncated after line {number} ({exc})", path=path
+        ) from exc
 
 
 def _parse_header(raw: bytes, path: str | os.PathLike, number: int) -> list:
@@ -334,12 +350,12 @@ def open_chain(path: str | os.PathLike) -> ChainIndex:
     """
     _check_file(path)
     headers = read_chain_headers(path)
+    if len(headers) == 0:
+        raise NcvError(f"holds no chains; expected {CHAIN_EXPECTED}", path=path)
     try:
         lifter = liftover.ChainFile(os.fspath(path))
     except (ValueError, RuntimeError, OSError) as exc:
         raise NcvError(f"is not a valid chain file: {exc}", path=path) from exc
-    if len(headers) == 0:
-        raise NcvError("holds no chains; expected a UCSC chain file", path=path)
     source = _sizes(headers, "t")
     by_key: dict[str, str] = {}
     for name in source:
@@ -390,6 +406,7 @@ def _check_file(path: str | os.PathLike) -> None:
         raise NcvError("chain file not found (chain files are never downloaded)", path=path)
     if p.is_dir():
         raise NcvError("is a folder, expected a chain file", path=path)
+    check_text(p, what="a UCSC chain file", expected=CHAIN_EXPECTED)
 
 
 def _open_binary(path: str | os.PathLike) -> io.BufferedIOBase:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,9 @@ from ncv_core.coords import (
 )
 from ncv_core.errors import NcvError, warn
 from ncv_core.io.cache import cache_root
+from ncv_core.io.fai import index_problem
+from ncv_core.io.tables import atomic_path, write_text
+from ncv_core.io.text import SNIFF_BYTES, open_text
 
 
 class Genome:
@@ -190,16 +195,26 @@ class Genome:
             )
 
 
-def _index_paths(path: Path, index_dir: str | os.PathLike | None) -> tuple[Path, bool]:
-    """Where the .fai is or will be, and whether it had to move out of a read-only folder."""
+def _index_paths(
+    path: Path, index_dir: str | os.PathLike | None, compressed: bool
+) -> tuple[Path, bool]:
+    """Where the .fai is or will be, and whether it had to move out of a read-only folder.
+
+    An index beside a plain FASTA is used when present (:func:`fresh_index` checks it); beside a
+    bgzip one only when it is newer (pyfaidx rebuilds older ones)."""
     beside = Path(str(path) + ".fai")
-    fresh = beside.exists() and beside.stat().st_mtime >= path.stat().st_mtime
-    if fresh or os.access(path.parent, os.W_OK) and _writable(path.parent):
+    usable = beside.exists() and (not compressed or beside.stat().st_mtime >= path.stat().st_mtime)
+    if usable or os.access(path.parent, os.W_OK) and _writable(path.parent):
         return beside, False
+    return _cache_index(path, index_dir), True
+
+
+def _cache_index(path: Path, index_dir: str | os.PathLike | None) -> Path:
+    """The index of ``path`` kept out of its (read-only) folder: in ``index_dir`` or the cache."""
     folder = Path(index_dir) if index_dir else cache_root() / "fai"
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
-    return folder / f"{path.name}.{digest}.fai", True
+    return folder / f"{path.name}.{digest}.fai"
 
 
 def _writable(folder: Path) -> bool:
@@ -218,39 +233,111 @@ def _is_compressed(path: Path) -> bool:
         return fh.read(2) == b"\x1f\x8b"
 
 
+FASTA_EXPECTED = "FASTA text: '>name' header lines, each followed by its bases (plain or bgzip)"
+
+
+def _check_fasta_text(path: Path) -> None:
+    """Raise unless ``path`` looks like FASTA text (before pyfaidx reads or indexes it)."""
+    with open_text(path, what="a FASTA genome", expected=FASTA_EXPECTED, controls=False) as fh:
+        head = fh.read(SNIFF_BYTES)
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if first and first != b">":
+        raise NcvError(
+            f"does not start with a '>' header line; expected {FASTA_EXPECTED}", path=path
+        )
+    if b"\r" in head and b"\n" not in head:
+        raise NcvError(
+            "has CR-only line ends (old Mac text), which FASTA indexes cannot describe; convert "
+            "it, e.g. tr '\\r' '\\n' < in.fa > out.fa",
+            path=path,
+        )
+
+
 def _open_fasta(path: Path, index_dir: str | os.PathLike | None) -> pyfaidx.Fasta:
     if not path.exists():
         raise NcvError("genome FASTA not found", path=path)
-    if _is_compressed(path) and not Path(str(path) + ".gzi").exists():
+    _check_fasta_text(path)
+    compressed = _is_compressed(path)
+    if compressed and not Path(str(path) + ".gzi").exists():
         raise NcvError(
             "is gzip-compressed; pyfaidx reads plain FASTA or bgzip with a .gzi index: "
             "run `gunzip` (or `bgzip -r` after recompressing with bgzip)",
             path=path,
         )
-    index, moved = _index_paths(path, index_dir)
+    index, moved = _index_paths(path, index_dir, compressed)
     if moved:
         warn(f"the folder of {path} is read-only, so its index was written to {index}")
-    try:
+    if not compressed:  # checked here, so pyfaidx need not judge it by its time stamp
+        index = fresh_index(path, index, index_dir)
+    with _fasta_errors(path, index), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Index file .* is older than FASTA")
         return pyfaidx.Fasta(
             str(path),
             indexname=str(index),
             as_raw=True,
             strict_bounds=True,
             sequence_always_upper=True,
-            rebuild=True,
+            rebuild=compressed,
             read_long_names=False,
         )
+
+
+@contextmanager
+def _fasta_errors(path: Path, index: Path) -> Iterator[None]:
+    """pyfaidx's exceptions as :class:`NcvError` naming the FASTA."""
+    try:
+        yield
     except PermissionError as exc:
         raise NcvError(
             f"cannot write the FASTA index {index}: permission denied", path=path
         ) from exc
-    except (
-        pyfaidx.FastaIndexingError,
-        pyfaidx.FastaNotFoundError,
-        ValueError,
-        UnicodeDecodeError,
-    ) as exc:
-        raise NcvError(f"is not a valid FASTA file: {exc}", path=path) from exc
+    except (pyfaidx.FastaIndexingError, pyfaidx.FastaNotFoundError, ValueError) as exc:
+        text = str(exc)
+        if "Duplicate key" in text:
+            raise NcvError(f"contig names must be unique in a FASTA: {text}", path=path) from exc
+        raise NcvError(f"is not a valid FASTA file: {text}", path=path) from exc
+    except UnicodeDecodeError as exc:
+        raise NcvError(f"is not a valid FASTA file (not ASCII text: {exc})", path=path) from exc
+
+
+def fresh_index(path: Path, index: Path, index_dir: str | os.PathLike | None = None) -> Path:
+    """An ``.fai`` that describes ``path`` now: ``index`` when it does (its contents are checked,
+    :func:`ncv_core.io.fai.index_problem`, whatever its time stamp), else rebuilt beside the
+    FASTA, or in the cache when that folder is read-only. A warning says why, unless the index
+    is simply older than a rewritten FASTA (rebuilt silently, as samtools and pyfaidx do).
+
+    Raises
+    ------
+    NcvError
+        When even a rebuilt index does not describe the FASTA (a malformed FASTA).
+    """
+    if not index.exists():
+        return _build_index(path, index)
+    problem = index_problem(path, index)
+    if problem is None:
+        return index
+    target = index
+    if not _writable(index.parent):
+        target = _cache_index(path, index_dir)
+        if target.exists() and index_problem(path, target) is None:
+            return target
+    older = index.stat().st_mtime < path.stat().st_mtime  # the FASTA was rewritten: as samtools
+    if target != index or not older:
+        where = "" if target == index else f" into {target} (its folder is read-only)"
+        warn(f"the index {index} does not match {path} ({problem}); rebuilt it{where}")
+    _build_index(path, target)
+    again = index_problem(path, target)
+    if again is not None:
+        raise NcvError(f"cannot be indexed: {again}", path=path)
+    return target
+
+
+def _build_index(path: Path, index: Path) -> Path:
+    """Write the samtools ``.fai`` of ``path`` to ``index`` (atomically) with pyfaidx."""
+    with _fasta_errors(path, index), atomic_path(index) as tmp:
+        tmp.unlink()
+        pyfaidx.Faidx(str(path), indexname=str(tmp), read_long_names=False).close()
+    return index
 
 
 def write_fasta(
@@ -267,7 +354,7 @@ def write_fasta(
     """
     fai = []
     offset = 0
-    with open(path, "w", newline="\n", encoding="ascii") as fh:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="\n", encoding="ascii") as fh:
         for name, seq in records:
             fh.write(f">{name}\n")
             offset += len(name) + 2
@@ -277,5 +364,4 @@ def write_fasta(
                 fh.write("\n")
             offset += len(seq) + -(-len(seq) // line_width)
     if index:
-        with open(os.fspath(path) + ".fai", "w", newline="\n", encoding="ascii") as fh:
-            fh.write("".join(fai))
+        write_text("".join(fai), os.fspath(path) + ".fai")

@@ -11,7 +11,6 @@ are tolerated.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import os
 import re
@@ -21,10 +20,10 @@ from dataclasses import dataclass, field
 
 from ncv_core.constants import MISSING_VALUES
 from ncv_core.errors import NcvError, warn
+from ncv_core.io import text as text_io
 from ncv_core.rejections import Rejection
 
-_GZIP_MAGIC = b"\x1f\x8b"
-_SNIFF_BYTES = 1 << 16
+_SNIFF_BYTES = text_io.SNIFF_BYTES
 _NUMERIC_PEEK = 1000
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -59,48 +58,46 @@ def _reject(line: int, raw: str, reason: str, category: str) -> Rejection:
     return Rejection(line, raw, reason, category)
 
 
+LOCI_EXPECTED = "a VCF, BED, CSV or TSV of variant loci (plain, gzip or bgzip)"
+
+
 @contextmanager
 def open_text(path: str) -> Iterator[io.BufferedIOBase]:
-    """Open a (possibly gzip/bgzip-compressed) text file as a binary stream of lines.
+    """Open a (possibly gzip/bgzip-compressed) loci file as a binary stream of lines.
 
-    Raises :class:`NcvError` for a missing, unreadable or binary (non-text) file.
+    Raises :class:`NcvError` for a missing, unreadable or binary (non-text) file
+    (:func:`ncv_core.io.text.open_text`).
     """
-    if not os.path.exists(path):
-        raise NcvError("file not found", path=path)
-    if os.path.isdir(path):
-        raise NcvError("is a folder, expected a loci file", path=path)
-    try:
-        raw = open(path, "rb")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise NcvError(f"cannot open: {exc.strerror}", path=path) from exc
-    try:
-        fh = gzip.GzipFile(fileobj=raw) if raw.read(2) == _GZIP_MAGIC else raw
-        raw.seek(0)
-        head = fh.read(_SNIFF_BYTES) if fh is not raw else raw.read(_SNIFF_BYTES)
-        if b"\x00" in head:
-            raise NcvError(
-                "is a binary file, not a text loci file (VCF, BED, CSV or TSV)", path=path
-            )
-        fh.seek(0)
+    with text_io.open_text(path, what="a loci file", expected=LOCI_EXPECTED) as fh:
         yield fh
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise NcvError(f"cannot read the compressed file: {exc}", path=path) from exc
-    finally:
-        raw.close()
 
 
-def iter_lines(fh: io.BufferedIOBase, path: str) -> Iterator[tuple[int, str]]:
-    """``(line_number, text)`` for every line, decoded as UTF-8 (BOM and CR stripped)."""
-    for number, data in enumerate(fh, start=1):
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise NcvError(
-                f"is not UTF-8 text (byte {exc.start + 1} of the line)", path=path, line=number
-            ) from exc
-        if number == 1 and text.startswith("\ufeff"):
-            text = text[1:]
-        yield number, text.rstrip("\r\n")
+def iter_lines(
+    fh: io.BufferedIOBase, path: str, tap: Callable[[int, bytes], None] | None = None
+) -> Iterator[tuple[int, str]]:
+    """``(line_number, text)`` for every line at any line end (LF, CRLF, CR), decoded as UTF-8
+    (BOM and line end stripped); an over-long line comes as a
+    :class:`~ncv_core.io.text.TooLong` string for the row reader to reject."""
+    return text_io.iter_lines(fh, path, tap=tap, long_lines="mark")
+
+
+def _damaged(number: int, text: str) -> Rejection | None:
+    """A rejection for a line no reader should parse: over-long, or holding NUL bytes."""
+    if isinstance(text, text_io.TooLong):
+        return _reject(
+            number,
+            text[:200],
+            f"the line is longer than {text_io.MAX_LINE >> 20} MiB; not a row",
+            "long line",
+        )
+    if "\x00" in text:
+        return _reject(
+            number,
+            text.replace("\x00", "\\0")[:200],
+            "the line holds NUL bytes (a damaged file?)",
+            "damaged line",
+        )
+    return None
 
 
 def detect_format(path: str, fh: io.BufferedIOBase | None = None) -> str:
@@ -137,18 +134,6 @@ def detect_format(path: str, fh: io.BufferedIOBase | None = None) -> str:
         "cannot tell the format: expected a VCF, BED (.bed), CSV (.csv) or TSV (.tsv) file",
         path=path,
     )
-
-
-class _Tap:
-    """Iterate the lines of a binary stream, handing each ``(number, bytes)`` to ``tap`` first."""
-
-    def __init__(self, fh: io.BufferedIOBase, tap: Callable[[int, bytes], None]) -> None:
-        self._fh, self._tap = fh, tap
-
-    def __iter__(self) -> Iterator[bytes]:
-        for number, data in enumerate(self._fh, start=1):
-            self._tap(number, data)
-            yield data
 
 
 class LociFile:
@@ -190,8 +175,7 @@ class LociFile:
         if self._used:
             raise RuntimeError(f"{self.path} was already read")
         self._used = True
-        fh = self._fh if self._tap is None else _Tap(self._fh, self._tap)
-        return read_rows(fh, self.fmt, self.path)
+        return read_rows(self._fh, self.fmt, self.path, tap=self._tap)
 
     def close(self) -> None:
         self._ctx.__exit__(None, None, None)
@@ -203,22 +187,30 @@ class LociFile:
         self.close()
 
 
-def read_rows(fh: io.BufferedIOBase, fmt: str, path: str) -> Iterator:
-    """Dispatch to the reader of ``fmt``; see the module docstring for what it yields."""
+def read_rows(
+    fh: io.BufferedIOBase,
+    fmt: str,
+    path: str,
+    *,
+    tap: Callable[[int, bytes], None] | None = None,
+) -> Iterator:
+    """Dispatch to the reader of ``fmt``; see the module docstring for what it yields.
+
+    ``tap(number, raw_bytes)`` sees every line as it is read (see :class:`LociFile`)."""
     readers = {"vcf": _read_vcf, "bed": _read_bed, "csv": _read_delimited, "tsv": _read_delimited}
     if fmt not in readers:
         raise NcvError(f"unknown loci format {fmt!r}; expected vcf, bed, csv or tsv", path=path)
+    lines = iter_lines(fh, path, tap)
     if fmt in ("csv", "tsv"):
-        return _read_delimited(fh, path, "," if fmt == "csv" else "\t")
-    return readers[fmt](fh, path)
+        return _read_delimited(lines, path, "," if fmt == "csv" else "\t")
+    return readers[fmt](lines, path)
 
 
 _CONTIG = re.compile(r"^##contig=<.*?ID=([^,>]+).*?length=(\d+)", re.IGNORECASE)
 
 
-def _read_vcf(fh: io.BufferedIOBase, path: str) -> Iterator:
+def _read_vcf(lines: Iterator[tuple[int, str]], path: str) -> Iterator:
     header: dict = {"contigs": {}, "reference": None, "baseline_columns": []}
-    lines = iter_lines(fh, path)
     pending = None
     for number, text in lines:
         if text.startswith("##"):
@@ -243,6 +235,9 @@ def _vcf_rows(lines, path: str) -> Iterator:
     for number, text in lines:
         if not text.strip() or text.startswith("#"):
             continue
+        if (bad := _damaged(number, text)) is not None:
+            yield bad
+            continue
         fields = text.split("\t")
         if len(fields) < 5:
             yield _reject(
@@ -262,10 +257,13 @@ def _vcf_rows(lines, path: str) -> Iterator:
         yield RowRecord(number, text, fields[0], fields[1], fields[3], fields[4], label, fields[2])
 
 
-def _read_bed(fh: io.BufferedIOBase, path: str) -> Iterator:
+def _read_bed(lines: Iterator[tuple[int, str]], path: str) -> Iterator:
     yield {"baseline_columns": []}
-    for number, text in iter_lines(fh, path):
+    for number, text in lines:
         if not text.strip() or text.startswith(("#", "track", "browser")):
+            continue
+        if (bad := _damaged(number, text)) is not None:
+            yield bad
             continue
         fields = text.split("\t") if "\t" in text else text.split()
         if len(fields) < 3:
@@ -306,6 +304,8 @@ def _header_roles(
     for i, name in enumerate(columns):
         key = name.strip().lstrip("#").strip().lower()
         role = _ROLE_OF.get(key)
+        if role is None and not key:
+            continue  # an unnamed column (a stray delimiter) holds nothing to keep
         if role is None:
             extra[name.strip()] = i
         elif role in roles:
@@ -333,18 +333,17 @@ def _is_header(fields: list[str]) -> bool:
     return any(k in ALIASES["chrom"] for k in keys) and any(k in ALIASES["pos"] for k in keys)
 
 
-def _read_delimited(fh: io.BufferedIOBase, path: str, delimiter: str) -> Iterator:
-    lines = iter_lines(fh, path)
+def _read_delimited(lines: Iterator[tuple[int, str]], path: str, delimiter: str) -> Iterator:
     header_line, columns = 0, None
     for number, text in lines:
         if not text.strip():
             continue
         if delimiter == "\t" and "\t" not in text and "," in text:
             delimiter = ","
-        fields = next(csv.reader([text], delimiter=delimiter))
+        fields = _split(text, delimiter)
         if text.startswith("#") and not _is_header(fields):
             continue
-        header_line, columns = number, fields
+        header_line, columns = number, _trim_trailing_empty(fields, 0)
         break
     if columns is None:
         raise NcvError(
@@ -370,14 +369,29 @@ def _read_delimited(fh: io.BufferedIOBase, path: str, delimiter: str) -> Iterato
     for number, text in [*buffered, *lines]:
         if not text.strip() or text.startswith("#"):
             continue
-        yield _delimited_row(number, text, delimiter, columns, roles, extra, numeric)
+        bad = _damaged(number, text)
+        yield bad or _delimited_row(number, text, delimiter, columns, roles, extra, numeric)
+
+
+def _split(text: str, delimiter: str) -> list[str]:
+    """The fields of one line (CSV quoting rules)."""
+    return next(csv.reader([text], delimiter=delimiter))
+
+
+def _trim_trailing_empty(fields: list[str], keep: int) -> list[str]:
+    """``fields`` without empty (or blank) fields after the first ``keep``: the trailing tab or
+    comma that awk and R's ``write.table`` leave is an empty field, not a column."""
+    end = len(fields)
+    while end > keep and not fields[end - 1].strip():
+        end -= 1
+    return fields[:end]
 
 
 def _numeric_columns(
     rows: list[tuple[int, str]], extra: dict[str, int], delimiter: str
 ) -> set[str]:
     """Extra columns whose values (in the first rows) are mostly (more than half) numbers."""
-    parsed = [next(csv.reader([t], delimiter=delimiter)) for _, t in rows]
+    parsed = [_split(t, delimiter) for _, t in rows if "\x00" not in t]
     numeric = set()
     for name, i in extra.items():
         values = [
@@ -400,7 +414,9 @@ def _floatable(text: str) -> bool:
 
 
 def _delimited_row(number, text, delimiter, columns, roles, extra, numeric):
-    fields = next(csv.reader([text], delimiter=delimiter))
+    fields = _split(text, delimiter)
+    if len(fields) > len(columns):
+        fields = _trim_trailing_empty(fields, len(columns))
     if len(fields) != len(columns):
         kind = "short row" if len(fields) < len(columns) else "long row"
         return _reject(

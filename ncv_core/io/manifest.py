@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ncv_core.constants import MARK_ALIASES, MARKS
 from ncv_core.errors import NcvError, warn
+from ncv_core.io.text import read_lines
 
 MANIFEST_COLUMNS = ("cell_line", "mark", "signal", "peaks")
+MANIFEST_EXPECTED = (
+    "tab-separated text with a header line cell_line, mark, signal (and optionally peaks) and "
+    "one row per bigWig, e.g. 'K562<TAB>DNase<TAB>k562_dnase.bw<TAB>k562_dnase.narrowPeak'"
+)
 
 
 @dataclass(frozen=True)
@@ -55,25 +61,25 @@ def read_manifest(path: str | os.PathLike) -> list[TrackSpec]:
     path = Path(path)
     if not path.exists():
         raise NcvError("tracks manifest not found", path=path)
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = [
-            (i, r)
-            for i, r in enumerate(csv.reader(fh, delimiter="\t"), start=1)
-            if r and any(f.strip() for f in r) and not r[0].startswith("#")
-        ]
+    rows = [
+        (i, next(csv.reader([text], delimiter="\t")))
+        for i, text in read_lines(path, what="a tracks manifest", expected=MANIFEST_EXPECTED)
+        if text.strip() and not text.startswith("#")
+    ]
     if not rows:
-        raise NcvError(
-            "the manifest is empty; expected a header cell_line, mark, signal, peaks", path=path
-        )
+        raise NcvError(f"the manifest is empty; expected {MANIFEST_EXPECTED}", path=path)
     header = [h.strip().lower() for h in rows[0][1]]
     missing = [c for c in MANIFEST_COLUMNS[:3] if c not in header]
     if missing:
+        hint = " (it looks comma-separated)" if len(header) == 1 and "," in header[0] else ""
         raise NcvError(
-            f"the header lacks {', '.join(missing)} (found {', '.join(header)}); expected "
-            "tab-separated columns cell_line, mark, signal and optionally peaks",
+            f"the header lacks {', '.join(missing)} (found {', '.join(header)}){hint}; "
+            f"a tracks manifest is {MANIFEST_EXPECTED}",
             path=path,
             line=rows[0][0],
         )
+    if len(rows) == 1:
+        raise NcvError(f"the manifest lists no tracks; expected {MANIFEST_EXPECTED}", path=path)
     specs, seen = [], {}
     for line, row in rows[1:]:
         spec = _manifest_row(path, line, dict(zip(header, [f.strip() for f in row], strict=False)))
@@ -101,16 +107,33 @@ def _manifest_row(path: Path, line: int, row: dict[str, str]) -> TrackSpec:
             raise NcvError(f"empty {col}", path=path, line=line)
 
     def resolve(value: str) -> Path:
-        p = Path(os.path.expanduser(value))
-        p = p if p.is_absolute() else path.parent / p
-        if not p.exists():
-            raise NcvError(f"file {value} (resolved to {p}) does not exist", path=path, line=line)
+        p = _resolve(path.parent, value)
+        if p is None:
+            hint = ""
+            if "\\" in value or re.match(r"^[A-Za-z]:[\\/]", value):
+                hint = "; it looks like a Windows path: give a path on this machine, with /"
+            raise NcvError(
+                f"file {value} (resolved to {path.parent / value}) does not exist{hint}",
+                path=path,
+                line=line,
+            )
         return p
 
     peaks = resolve(row["peaks"]) if row.get("peaks") else None
     return TrackSpec(
         row["cell_line"], canonical_mark(row["mark"]), resolve(row["signal"]), peaks, line
     )
+
+
+def _resolve(folder: Path, value: str) -> Path | None:
+    """``value`` as an existing path (relative to ``folder``), also when it was written with
+    Windows backslashes (``tracks\\k562.bw``); None when neither exists."""
+    for candidate in dict.fromkeys((value, value.replace("\\", "/"))):
+        p = Path(os.path.expanduser(candidate))
+        p = p if p.is_absolute() else folder / p
+        if p.exists():
+            return p
+    return None
 
 
 def cell_lines(specs: Sequence[TrackSpec]) -> list[str]:

@@ -20,7 +20,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ncv_core.errors import NcvError
-from ncv_core.io.tables import atomic_path, json_ready
+from ncv_core.io.tables import atomic_path, ensure_writable, json_ready
+from ncv_core.io.text import check_text, describe_bytes
 from ncv_core.models.loaded import LoadedModel
 from ncv_core.models.registry import build_model
 
@@ -51,11 +52,7 @@ def write_model(
     NcvError
         If ``path`` exists and is something else, or cannot be written.
     """
-    target = Path(path)
-    if target.exists() and (
-        not target.is_dir() or (any(target.iterdir()) and not (target / CARD).exists())
-    ):
-        raise NcvError("refusing to replace: not a model folder (no card.json)", path=target)
+    target = check_model_target(path)
     with atomic_path(target, folder=True) as tmp:
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
         save_file(state, tmp / WEIGHTS, metadata={"format": CARD_FORMAT})
@@ -65,18 +62,42 @@ def write_model(
     return target
 
 
+def check_model_target(path: str | os.PathLike) -> Path:
+    """``path`` as a model folder to write: absent, empty or a model folder (it is then
+    replaced), in a folder that can be written; checked before training, not after it.
+
+    Raises
+    ------
+    NcvError
+        If ``path`` is a file or a folder of something else, or cannot be written.
+    """
+    target = Path(path)
+    if target.exists() and (
+        not target.is_dir() or (any(target.iterdir()) and not (target / CARD).exists())
+    ):
+        raise NcvError("refusing to replace: not a model folder (no card.json)", path=target)
+    ensure_writable(target, folder=True)
+    return target
+
+
 def read_card(path: str | os.PathLike) -> dict[str, Any]:
     """Read and check ``DIR/card.json`` (or a card file given directly)."""
     p = Path(path)
     p = p / CARD if p.is_dir() else p
     if not p.exists():
         raise NcvError("model card not found (is this a model folder?)", path=p)
+    check_text(p, what="a model card", expected=f"JSON with format {CARD_FORMAT!r}")
     try:
-        card = json.loads(p.read_text())
+        card = json.loads(p.read_text(encoding="utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise NcvError(f"model card is not valid JSON: {exc}", path=p) from exc
     if not isinstance(card, dict) or card.get("format") != CARD_FORMAT:
-        raise NcvError(f"not an ncv model card (expected format {CARD_FORMAT!r})", path=p)
+        found = card.get("format") if isinstance(card, dict) else type(card).__name__
+        raise NcvError(
+            f"not an ncv model card (its format is {found!r}, expected {CARD_FORMAT!r}: a "
+            "folder written by ncv train)",
+            path=p,
+        )
     if card.get("format_version", 0) > CARD_VERSION:
         raise NcvError(
             f"card format_version {card['format_version']} is newer than this "
@@ -102,6 +123,11 @@ def load_model(path: str | os.PathLike, *, device: str | torch.device | None = N
         match the architecture the card describes.
     """
     folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise NcvError(
+            f"is a file; expected a model folder ({WEIGHTS} + {CARD}, written by ncv train)",
+            path=folder,
+        )
     if not folder.is_dir():
         raise NcvError("model folder not found", path=folder)
     card = read_card(folder / CARD)
@@ -111,8 +137,9 @@ def load_model(path: str | os.PathLike, *, device: str | torch.device | None = N
     except NcvError as exc:
         raise NcvError(f"cannot rebuild the network: {exc}", path=folder / CARD) from exc
     weights = folder / WEIGHTS
-    if not weights.exists():
+    if not weights.is_file():
         raise NcvError("weights file not found", path=weights)
+    _check_weights(weights)
     try:
         state = load_file(weights)
     except (SafetensorError, OSError, ValueError) as exc:
@@ -128,10 +155,25 @@ def load_model(path: str | os.PathLike, *, device: str | torch.device | None = N
     return LoadedModel(model, card, _read_split(folder / SPLIT), folder, device)
 
 
+def _check_weights(path: Path) -> None:
+    """Refuse, by their first bytes, weights that are not safetensors (a pickle, a zip from
+    ``torch.save``): they are never unpickled."""
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    found = describe_bytes(head, controls=False)
+    if found is not None and found[1] != "a safetensors weights file":
+        raise NcvError(
+            f"is {found[1]}, not a safetensors file; weights are read only as safetensors "
+            "(never unpickled): save them with safetensors.torch.save_file",
+            path=path,
+        )
+
+
 def _read_split(path: Path) -> pd.DataFrame | None:
     if not path.exists():
         return None
+    check_text(path, what="a split table", expected="tab-separated text")
     try:
         return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise NcvError(f"cannot read the split table: {exc}", path=path) from exc

@@ -21,6 +21,9 @@ from ncv_core.constants import BASES
 from ncv_core.errors import NcvError
 from ncv_core.io.cache import cache_root
 from ncv_core.io.tables import atomic_path
+from ncv_core.io.text import read_lines
+
+MEME_EXPECTED = "MEME text: 'MOTIF name' lines, each followed by a letter-probability matrix"
 
 __all__ = [
     "Motif",
@@ -171,9 +174,10 @@ def read_meme(path: str | os.PathLike) -> list[Motif]:
     p = Path(path)
     if not p.exists():
         raise NcvError("motif file not found", path=p)
-    motifs = parse_meme(p.read_text(), path=p)
+    lines = read_lines(p, what="a MEME motif file", expected=MEME_EXPECTED)
+    motifs = parse_meme("\n".join(text for _, text in lines), path=p)
     if not motifs:
-        raise NcvError("no letter-probability matrix found; expected a MEME-format file", path=p)
+        raise NcvError(f"no letter-probability matrix found; expected {MEME_EXPECTED}", path=p)
     return motifs
 
 

@@ -17,9 +17,11 @@ import pandas as pd
 
 from ncv_core.coords import contig_key
 from ncv_core.errors import NcvError
-from ncv_core.io.loci_files import iter_lines, open_text
+from ncv_core.io.tables import atomic_path
+from ncv_core.io.text import MAX_LINE, TooLong, iter_lines, open_text, read_lines
 from ncv_core.rejections import Rejection
 
+PEAKS_EXPECTED = "tab-separated BED or narrowPeak text (chrom, start, end, ...), gzipped or not"
 BED_COLUMNS: tuple[str, ...] = ("chrom", "start", "end", "id", "score", "bed_strand")
 """Names of a BED row's first six fields in :func:`read_bed_intervals` (``name`` becomes ``id``
 and ``strand`` ``bed_strand``, so neither clashes with a lifted table's own columns)."""
@@ -37,31 +39,24 @@ def read_peaks(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarra
         ``contig_key(chrom) -> (starts, ends)``, int64 arrays, 0-based half-open, non-overlapping.
     """
     path = Path(path)
-    opener = gzip.open if _is_gzip(path) else open
     per_chrom: dict[str, list[tuple[int, int]]] = {}
-    try:
-        with opener(path, "rt", encoding="utf-8") as fh:
-            for line, text in enumerate(fh, start=1):
-                if not text.strip() or text.startswith(("#", "track", "browser")):
-                    continue
-                fields = text.split("\t") if "\t" in text else text.split()
-                try:
-                    start, end = int(fields[1]), int(fields[2])
-                except (IndexError, ValueError):
-                    raise NcvError(
-                        f"not a BED/narrowPeak row (chrom, start, end, ...): {text.strip()[:80]!r}",
-                        path=path,
-                        line=line,
-                    ) from None
-                per_chrom.setdefault(contig_key(fields[0]), []).append((start, end))
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise NcvError(f"cannot read peaks: {exc}", path=path) from exc
+    for line, text in read_lines(path, what="a peaks file", expected=PEAKS_EXPECTED):
+        if not text.strip() or text.startswith(("#", "track", "browser")):
+            continue
+        fields = text.split("\t") if "\t" in text else text.split()
+        try:
+            start, end = int(fields[1]), int(fields[2])
+        except (IndexError, ValueError):
+            start = end = -1
+        if not 0 <= start <= end:
+            raise NcvError(
+                f"not a BED/narrowPeak row (chrom, start, end with 0 <= start <= end, ...): "
+                f"{text.strip()[:80]!r}",
+                path=path,
+                line=line,
+            )
+        per_chrom.setdefault(contig_key(fields[0]), []).append((start, end))
     return {k: _merge(v) for k, v in per_chrom.items()}
-
-
-def _is_gzip(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
 
 
 def _merge(intervals: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -115,11 +110,11 @@ def write_narrowpeak(
             f"{chrom}\t{start}\t{end}\t{name_prefix}_{i + 1}\t{score}\t.\t{signal:.4f}\t-1\t-1\t{summit}\n"
         )
     text = "".join(lines).encode()
-    if os.fspath(path).endswith(".gz"):
-        with open(path, "wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0) as gz:
-            gz.write(text)
-    else:
-        with open(path, "wb") as fh:
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        if os.fspath(path).endswith(".gz"):
+            with gzip.GzipFile(filename="", fileobj=fh, mode="wb", mtime=0) as gz:
+                gz.write(text)
+        else:
             fh.write(text)
 
 
@@ -144,12 +139,18 @@ def read_bed_intervals(path: str | os.PathLike) -> tuple[pd.DataFrame, list[Reje
     rows: list[list[str]] = []
     meta: list[tuple[int, str]] = []
     rejected: list[Rejection] = []
-    with open_text(os.fspath(path)) as fh:
-        for number, text in iter_lines(fh, os.fspath(path)):
+    with open_text(path, what="a BED file", expected=PEAKS_EXPECTED) as fh:
+        for number, text in iter_lines(fh, path, long_lines="mark"):
             if not text.strip() or text.startswith(("#", "track", "browser")):
                 continue
             fields = text.split("\t") if "\t" in text else text.split()
             problem = _interval_problem(fields)
+            if isinstance(text, TooLong) or "\x00" in text:
+                problem = (
+                    f"a damaged line (NUL bytes, or over {MAX_LINE >> 20} MiB)",
+                    "damaged line",
+                )
+                text = text[:200]
             if problem is not None:
                 rejected.append(Rejection(number, text, *problem))
                 continue

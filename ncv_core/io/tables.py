@@ -13,7 +13,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ncv_core.errors import NcvError
+from ncv_core.io.text import check_text
 from ncv_core.rejections import Rejection, rejections_frame
 
 _META_KEY = b"ncv"
@@ -103,7 +104,7 @@ def _replace(tmp: Path, target: Path, folder: bool, exclusive: bool) -> None:
 
 @contextmanager
 def atomic_path(
-    path: str | os.PathLike, *, folder: bool = False, exclusive: bool = False
+    path: str | os.PathLike, *, folder: bool = False, exclusive: bool = False, suffix: str = ""
 ) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically.
 
@@ -113,7 +114,8 @@ def atomic_path(
     as a whole; with ``exclusive=True`` a ``path`` that exists by then is left as it is and
     :class:`FileExistsError` is raised (two processes building the same folder: the first wins).
     The result has the permissions the umask gives a new file (0644 under the usual 022), as
-    with a plain ``open``.
+    with a plain ``open``. ``suffix`` ends the temporary name (for writers that insist on an
+    extension, such as pybigtools' ``.bw``).
 
     Raises
     ------
@@ -121,7 +123,7 @@ def atomic_path(
         When the folder of ``path`` cannot be created or written.
     """
     target = Path(path)
-    ensure_writable(target)
+    ensure_writable(target, folder=folder)
     try:
         if folder:
             tmp = Path(
@@ -129,7 +131,7 @@ def atomic_path(
             )
         else:
             fd, name = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".part", dir=target.parent
+                prefix=f".{target.name}.", suffix=".part" + suffix, dir=target.parent
             )
             os.close(fd)
             tmp = Path(name)
@@ -146,9 +148,10 @@ def atomic_path(
             tmp.unlink()
 
 
-def ensure_writable(path: str | os.PathLike) -> None:
+def ensure_writable(path: str | os.PathLike, *, folder: bool = False) -> None:
     """Check, before any work, that ``path`` can be written: its folder exists (or can be made)
-    and accepts new files, and ``path`` itself is not a read-only file or a folder.
+    and accepts new files, and ``path`` itself is not a read-only file, nor a folder where a file
+    is to be written (or, with ``folder=True``, a file where a folder is).
 
     Raises
     ------
@@ -156,6 +159,10 @@ def ensure_writable(path: str | os.PathLike) -> None:
         Naming ``path`` and the reason (permission denied, read-only file system, ...).
     """
     target = Path(path)
+    if target.is_dir() and not folder:
+        raise NcvError("is a folder; expected the name of a file to write", path=target)
+    if folder and target.exists() and not target.is_dir():
+        raise NcvError("is a file; expected the name of a folder to write", path=target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -170,6 +177,65 @@ def ensure_writable(path: str | os.PathLike) -> None:
         raise NcvError(f"cannot write into {target.parent}: {exc.strerror}", path=target) from exc
     os.close(fd)
     os.unlink(probe)
+
+
+def check_outputs(
+    outputs: Iterable[str | os.PathLike | None],
+    *,
+    inputs: Iterable[str | os.PathLike | None] = (),
+    folders: Iterable[str | os.PathLike | None] = (),
+) -> None:
+    """Check every output of a command before any work starts.
+
+    Each of ``outputs`` (files) and ``folders`` (written as whole folders) must be writable
+    (:func:`ensure_writable`), named once, and neither be one of ``inputs`` nor (for a folder)
+    hold one; ``None`` entries are skipped. Symbolic and hard links count as the same file.
+
+    Raises
+    ------
+    NcvError
+        Naming the output and the input it would replace, or why it cannot be written.
+    """
+    given = [(Path(o), False) for o in outputs if o is not None]
+    given += [(Path(f), True) for f in folders if f is not None]
+    sources = [Path(i) for i in inputs if i is not None]
+    for k, (out, is_folder) in enumerate(given):
+        twice = next((o for o, _ in given[:k] if _same_file(o, out)), None)
+        if twice is not None:
+            raise NcvError(
+                f"is named for two outputs (also as {twice}); choose two names", path=out
+            )
+        for src in sources:
+            if _same_file(out, src) or (is_folder and _inside(src, out)):
+                what = "the input" if _same_file(out, src) else "the folder of the input"
+                raise NcvError(
+                    f"the output would replace {what} {src}; choose another output name",
+                    path=out,
+                )
+    for out, is_folder in given:
+        ensure_writable(out, folder=is_folder)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def table_paths(path: str | os.PathLike, *, meta: bool = True) -> list[Path]:
+    """The files :func:`write_table` writes for ``path``: the table, and for a text table with
+    metadata its ``<file>.meta.json``."""
+    out = [Path(path)]
+    if meta and table_format(path) != "parquet":
+        out.append(sidecar_path(path))
+    return out
 
 
 def json_ready(obj: Any) -> Any:
@@ -206,8 +272,10 @@ def read_json(path: str | os.PathLike) -> Any:
     NcvError
         When it is missing, unreadable or not valid JSON.
     """
+    if os.path.isdir(path):
+        raise NcvError("is a folder, expected a JSON file", path=path)
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        return json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise NcvError(f"cannot read: {exc.strerror}", path=path) from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -259,22 +327,43 @@ def read_table(path: str | os.PathLike) -> tuple[pd.DataFrame, dict]:
     fmt = table_format(path)
     if not os.path.exists(path):
         raise NcvError("file not found", path=path)
+    if os.path.isdir(path):
+        raise NcvError(f"is a folder, expected a {fmt} table", path=path)
+    if fmt == "parquet":
+        return _read_parquet(path)
+    sep = "," if fmt == "csv" else "\t"
+    expected = f"{'comma' if fmt == 'csv' else 'tab'}-separated text with a header line"
+    check_text(path, what=f"a {fmt.upper()} table", expected=expected)
     try:
-        if fmt == "parquet":
-            table = pq.read_table(path)
-            raw = (table.schema.metadata or {}).get(_META_KEY)
-            return table.to_pandas(), (json.loads(raw) if raw else {})
-        df = pd.read_csv(path, sep="," if fmt == "csv" else "\t", comment=None)
-    except (OSError, pa.ArrowException, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        df = pd.read_csv(path, sep=sep, comment=None)
+    except pd.errors.EmptyDataError as exc:
+        raise NcvError(f"is empty; expected {expected}", path=path) from exc
+    except (OSError, EOFError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise NcvError(f"cannot read {fmt} table: {exc}", path=path) from exc
-    meta = {}
     side = sidecar_path(path)
-    if side.exists():
-        try:
-            meta = json.loads(side.read_text())
-        except json.JSONDecodeError as exc:
-            raise NcvError(f"metadata is not valid JSON: {exc}", path=side) from exc
+    meta = read_json(side) if side.exists() else {}
+    if not isinstance(meta, dict):
+        raise NcvError("metadata is not a JSON object", path=side)
     return df, meta
+
+
+def _read_parquet(path: str | os.PathLike) -> tuple[pd.DataFrame, dict]:
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head != b"PAR1":
+        raise NcvError(
+            "is not a Parquet file (it does not start with PAR1); name a TSV .tsv, a CSV .csv",
+            path=path,
+        )
+    try:
+        table = pq.read_table(path)
+        raw = (table.schema.metadata or {}).get(_META_KEY)
+        meta = json.loads(raw) if raw else {}
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        raise NcvError(
+            f"cannot read the Parquet table (damaged or truncated?): {exc}", path=path
+        ) from exc
+    return table.to_pandas(), meta
 
 
 def write_rejections(rejected: list[Rejection], path: str | os.PathLike) -> None:

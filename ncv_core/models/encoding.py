@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from ncv_core.constants import RESERVED_COLUMNS
-from ncv_core.errors import NcvError
+from ncv_core.errors import NcvError, warn
 from ncv_core.sequence import one_hot
 
 SEQ_COLUMN = "seq"
@@ -67,9 +67,9 @@ class Scaler:
 
     @classmethod
     def fit(cls, x: np.ndarray, columns: Sequence[str]) -> Scaler:
-        """Fit on ``x`` ``(n, F)`` (training rows only); NaNs are ignored."""
+        """Fit on ``x`` ``(n, F)`` (training rows only); NaN and infinite values are ignored."""
         x = np.asarray(x, dtype=np.float64).reshape(len(x), len(columns))
-        present = ~np.isnan(x)
+        present = np.isfinite(x)
         counts = present.sum(axis=0)
         sums = np.where(present, x, 0.0).sum(axis=0)
         mean = np.divide(sums, counts, out=np.zeros(x.shape[1]), where=counts > 0)
@@ -79,9 +79,22 @@ class Scaler:
         return cls(tuple(columns), mean, scale)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
-        """``(N, F)`` raw features -> ``(N, F)`` float32 standardised, NaN -> 0."""
-        z = (np.asarray(x, dtype=np.float64) - self.mean) / self.scale
-        return np.nan_to_num(z, nan=0.0).astype(np.float32)
+        """``(N, F)`` raw features -> ``(N, F)`` float32 standardised; missing (NaN) and
+        infinite values become 0 (the training mean), with one warning per call naming the
+        columns that had them and how many."""
+        x = np.asarray(x, dtype=np.float64).reshape(len(x), len(self.columns))
+        bad = ~np.isfinite(x)
+        if bad.any():
+            counts = bad.sum(axis=0)
+            cols = ", ".join(
+                f"{c} {int(n):,}" for c, n in zip(self.columns, counts, strict=True) if n
+            )
+            warn(
+                f"missing or infinite feature values are replaced by the training mean "
+                f"(values per column, of {len(x):,} rows): {cols}"
+            )
+        z = (np.where(bad, self.mean, x) - self.mean) / self.scale
+        return z.astype(np.float32)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (floats round-trip exactly through JSON)."""

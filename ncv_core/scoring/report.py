@@ -14,6 +14,8 @@ import pandas as pd
 from ncv_core import __version__
 from ncv_core.errors import NcvError
 from ncv_core.io.scores import TableScoreWriter, VcfScoreWriter, column_spec, output_kind
+from ncv_core.io.tables import check_outputs as io_check_outputs
+from ncv_core.io.tables import rejected_report_path, sidecar_path
 from ncv_core.rejections import Rejection, summarize
 from ncv_core.scoring.chunk import NOTES, needs_tracks
 from ncv_core.scoring.top import top_effects
@@ -82,17 +84,17 @@ class Tally:
             self.top = top_effects(both.reset_index(drop=True), self.n_top)
 
 
-def check_outputs(out, loci_path, chunk_size: int) -> list[Path]:
-    """The output paths, checked before any work (format known, not the input itself)."""
+def check_outputs(out, loci_path, chunk_size: int, inputs: Sequence = ()) -> list[Path]:
+    """The output paths, checked before any work: format known, and every file written (the
+    outputs, their metadata, the rejection report) writable and none of the inputs
+    (:func:`ncv_core.io.tables.check_outputs`)."""
     outs = [Path(o) for o in ([out] if isinstance(out, (str, os.PathLike)) else out)]
     if not outs:
         raise NcvError("no output file given")
     for o in outs:
         output_kind(o)
-        if o.resolve() == Path(loci_path).resolve():
-            raise NcvError(
-                "the output would replace the input loci file; choose another name", path=o
-            )
+    written = [*outs, *(sidecar_path(o) for o in outs if output_kind(o) in ("tsv", "csv"))]
+    io_check_outputs([*written, rejected_report_path(outs[0])], inputs=[loci_path, *inputs])
     if chunk_size < 1:
         raise NcvError(f"chunk size must be positive, got {chunk_size}")
     return outs

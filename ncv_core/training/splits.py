@@ -60,6 +60,24 @@ class Split:
         return out
 
 
+def require_both_classes(n_pos: int, n_neg: int) -> None:
+    """Raise unless the labelled rows hold both classes (the message says which is missing).
+
+    Raises
+    ------
+    NcvError
+        No labelled row at all, or only positives, or only negatives.
+    """
+    if n_pos == 0 and n_neg == 0:
+        raise NcvError("the table has no labelled rows (label 1 or 0); training needs both classes")
+    if n_pos == 0 or n_neg == 0:
+        only, missing = ("positive", "negative") if n_neg == 0 else ("negative", "positive")
+        raise NcvError(
+            f"the table has only one class: {max(n_pos, n_neg):,} {only} labelled rows and no "
+            f"{missing} ones (label {0 if missing == 'negative' else 1}); training needs both"
+        )
+
+
 def default_sizes(n_pos: int, n_neg: int) -> tuple[int, int]:
     """``(n_labelled, n_val)`` totals following the paper's proportions.
 
@@ -104,6 +122,7 @@ def paper_split(
     """
     labels = np.asarray(labels)
     pos, neg = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
+    require_both_classes(len(pos), len(neg))
     d_lab, d_val = default_sizes(len(pos), len(neg))
     n_labelled = d_lab if n_labelled is None else int(n_labelled)
     n_val = d_val if n_val is None else int(n_val)
@@ -203,6 +222,7 @@ def cv_split(
     labels = np.asarray(labels)
     rows = np.flatnonzero(labels >= 0)
     y = labels[rows]
+    require_both_classes(int((y == 1).sum()), int((y == 0).sum()))
     n_min = min((y == 1).sum(), (y == 0).sum())
     if folds < 2 or n_min < folds:
         raise NcvError(

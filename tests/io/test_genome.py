@@ -126,7 +126,8 @@ def _write_single_line_fasta(path: Path, name: str, length: int) -> None:
     header = f">{name}\n".encode()
     with open(path, "wb") as fh:
         fh.write(header)
-        fh.truncate(len(header) + length + 1)
+        fh.seek(len(header) + length)
+        fh.write(b"\n")  # the line end the index promises (checked when the genome opens)
     Path(str(path) + ".fai").write_text(
         f"{name}\t{length}\t{len(header)}\t{length}\t{length + 1}\n"
     )

@@ -1,0 +1,122 @@
+"""The samtools ``.fai`` index of a plain FASTA file: reading it and checking it against the FASTA.
+
+An index describes, per contig, its length, the byte offset of its first base, the bases per line
+and the bytes per line. A stale one (the FASTA rewritten at another line width, a contig added
+or shortened, another FASTA's index copied beside it) gives wrong bases or reads past the end, so
+:func:`index_problem` checks every record against the bytes of the FASTA where the index says
+they are: the header line ``>name`` right before the first base, a line end after the first line
+of bases and after the last base, the next header right after the record, only blank space after
+the last record. That reads a few bytes per contig (a memory map), not the genome.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+_NAME_CHECKS = 100_000
+"""Header lines compared with the names, at most (evenly spread over larger indexes)."""
+_NEWLINE = (10, 13)
+
+
+def read_fai(path: str | os.PathLike) -> tuple[list[str], np.ndarray] | None:
+    """Names and an ``(n, 4)`` int64 array (length, offset, bases per line, bytes per line) of
+    a ``.fai`` file; None when it is not a well-formed index."""
+    names, rows = [], []
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) < 5:
+            return None
+        try:
+            rows.append([int(f) for f in fields[1:5]])
+        except ValueError:
+            return None
+        names.append(fields[0])
+    return names, np.array(rows, dtype=np.int64).reshape(-1, 4)
+
+
+def index_problem(fasta: str | os.PathLike, index: str | os.PathLike) -> str | None:
+    """Why ``index`` does not describe the plain FASTA ``fasta`` now, or None when it does.
+
+    Returns
+    -------
+    str or None
+        A short reason (``"chr1: its lines hold 50 bases, the index says 60"``).
+    """
+    parsed = read_fai(index)
+    if parsed is None:
+        return "it is not a samtools .fai index"
+    names, rows = parsed
+    size = os.path.getsize(fasta)
+    if len(names) == 0:
+        return "it lists no sequences" if size else None
+    if len(set(names)) != len(names):
+        return "it lists a contig twice"
+    length, offset, lenc, lenb = rows.T
+    if ((lenc < 1) | (lenb < lenc + 1) | (lenb > lenc + 2) | (length < 0)).any():
+        return "its line widths are not those of a FASTA"
+    if size == 0 or (offset < 1).any() or (offset > size).any():
+        return "its offsets lie outside the FASTA"
+    mm = np.memmap(fasta, dtype=np.uint8, mode="r")
+    return _record_problem(mm, names, length, offset, lenc, lenb)
+
+
+def _record_problem(mm, names, length, offset, lenc, lenb) -> str | None:
+    order = np.argsort(offset, kind="stable")
+    names = [names[i] for i in order]
+    length, offset, lenc, lenb = length[order], offset[order], lenc[order], lenb[order]
+    size = len(mm)
+    full, rem = length // lenc, length % lenc
+    end = offset + full * lenb + np.where(rem > 0, rem + lenb - lenc, 0)  # after the last line
+    last = offset + (length - 1) // lenc * lenb + (length - 1) % lenc  # the last base
+    has = length > 0
+    if (last[has] >= size).any():
+        return (
+            f"{names[int(np.argmax(has & (last >= size)))]}: the index reads past the FASTA's end"
+        )
+
+    def bad(positions: np.ndarray, want_newline: bool, rows: np.ndarray) -> int | None:
+        inside = rows & (positions < size)
+        values = np.full(len(positions), 10, dtype=np.uint8)
+        values[inside] = mm[positions[inside]]
+        is_newline = np.isin(values, _NEWLINE)
+        wrong = rows & (is_newline != want_newline)
+        return int(np.argmax(wrong)) if wrong.any() else None
+
+    checks = (
+        (offset - 1, True, np.ones(len(offset), bool), "no line end before its first base"),
+        (offset + lenc, True, length > lenc, "its lines are not {lenc} bases long"),
+        (last, False, has, "its last base is not where the index says"),
+        (last + 1, True, has, "its length differs from the index's"),
+    )
+    for positions, want, rows, reason in checks:
+        i = bad(positions, want, rows)
+        if i is not None:
+            return f"{names[i]}: " + reason.format(lenc=int(lenc[i]))
+    return _header_problem(mm, names, offset, end)
+
+
+def _header_problem(mm, names, offset, end) -> str | None:
+    """Each record's header line sits right after the previous record (blank lines allowed)."""
+    starts = np.concatenate([[0], end[:-1]])
+    n = len(names)
+    picks = range(n) if n <= _NAME_CHECKS else np.linspace(0, n - 1, _NAME_CHECKS).astype(int)
+    for i in picks:
+        line = bytes(mm[int(starts[i]) : int(offset[i])]).lstrip(b"\r\n")
+        head = line.rstrip(b"\r\n")
+        want = b">" + names[i].encode()
+        named = head == want or head.startswith((want + b" ", want + b"\t"))
+        if b"\n" in head or not named:
+            return f"{names[i]}: its header line is not where the index puts it"
+    tail = bytes(mm[int(end[-1]) :]) if end[-1] < len(mm) else b""
+    if tail.strip():
+        return "the FASTA holds more than the index lists (a contig was added?)"
+    return None
