@@ -97,10 +97,14 @@ def _record_problem(mm, names, length, offset, lenc, lenb) -> str | None:
         (last, False, has, "its last base is not where the index says"),
         (last + 1, True, has, "its length differs from the index's"),
     )
-    for positions, want, rows, reason in checks:
-        i = bad(positions, want, rows)
-        if i is not None:
-            return f"{names[i]}: " + reason.format(lenc=int(lenc[i]))
+    found = [
+        (i, k)
+        for k, (pos, want, rows, _) in enumerate(checks)
+        if (i := bad(pos, want, rows)) is not None
+    ]
+    if found:  # the first record that is wrong, by the first check it fails
+        i, k = min(found)
+        return f"{names[i]}: " + checks[k][3].format(lenc=int(lenc[i]))
     return _header_problem(mm, names, offset, end)
 
 

@@ -340,7 +340,10 @@ def _read_delimited(lines: Iterator[tuple[int, str]], path: str, delimiter: str)
             continue
         if delimiter == "\t" and "\t" not in text and "," in text:
             delimiter = ","
-        fields = _split(text, delimiter)
+        try:
+            fields = _split(text, delimiter)
+        except csv.Error as exc:
+            raise NcvError(f"cannot split the header: {exc}", path=path, line=number) from exc
         if text.startswith("#") and not _is_header(fields):
             continue
         header_line, columns = number, _trim_trailing_empty(fields, 0)
@@ -391,7 +394,12 @@ def _numeric_columns(
     rows: list[tuple[int, str]], extra: dict[str, int], delimiter: str
 ) -> set[str]:
     """Extra columns whose values (in the first rows) are mostly (more than half) numbers."""
-    parsed = [_split(t, delimiter) for _, t in rows if "\x00" not in t]
+    parsed = []
+    for _, text in rows:
+        try:
+            parsed.append(_split(text, delimiter))
+        except csv.Error:
+            continue  # rejected when its turn comes
     numeric = set()
     for name, i in extra.items():
         values = [
@@ -414,7 +422,10 @@ def _floatable(text: str) -> bool:
 
 
 def _delimited_row(number, text, delimiter, columns, roles, extra, numeric):
-    fields = _split(text, delimiter)
+    try:
+        fields = _split(text, delimiter)
+    except csv.Error as exc:
+        return _reject(number, text[:200], f"cannot split the row: {exc}", "malformed row")
     if len(fields) > len(columns):
         fields = _trim_trailing_empty(fields, len(columns))
     if len(fields) != len(columns):

@@ -22,8 +22,9 @@ from ncv_core.errors import NcvError
 
 GZIP_MAGIC = b"\x1f\x8b"
 SNIFF_BYTES = 1 << 16
-MAX_LINE = 64 << 20
-"""Longest line a text reader holds in memory (64 MiB); longer ones are never a row."""
+MAX_LINE = 16 << 20
+"""Longest line a text reader holds in memory (16 MiB; a VCF row of 500,000 genotypes is 2 MiB);
+longer ones are never a row."""
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x26\xfc\x8f\x88", "a bigWig file"),
@@ -83,10 +84,13 @@ def describe_bytes(head: bytes, *, controls: bool = True) -> tuple[str, str] | N
         half = len(sample) // 2
         if odd > 0.4 * half and even < 0.05 * half or even > 0.4 * half and odd < 0.05 * half:
             return "encoding", "UTF-16 text"
-    if not controls or not head:
+    if not controls:
         return None
-    n_controls = sum(1 for b in head if b < 0x20 and b not in _TEXT_CONTROLS) + head.count(0x7F)
-    if n_controls > 0.05 * len(head) or head.count(0) > 0.01 * len(head):
+    # Binary data shows it in its first line; a text file damaged further on (NUL bytes from a
+    # crash) is still read, and its damaged lines are rejected one by one.
+    first = sample.split(b"\n", 1)[0][:1024]
+    n_controls = sum(1 for b in first if b < 0x20 and b not in _TEXT_CONTROLS or b == 0x7F)
+    if 0 in first or n_controls > 0.05 * len(first):
         return "binary", "binary data"
     return None
 
@@ -189,7 +193,7 @@ def raw_lines(fh: io.BufferedIOBase, *, limit: int = MAX_LINE) -> Iterator[bytes
             if buf and not skipping:
                 yield buf
             return
-        if len(buf) > limit:
+        if len(buf) >= limit:  # no line end in ``limit`` bytes: a line too long to hold
             if not skipping:
                 yield LongLine(buf[:200])
             skipping, buf = True, buf[-1:] if buf.endswith(b"\r") else b""
