@@ -61,7 +61,10 @@ def index_problem(fasta: str | os.PathLike, index: str | os.PathLike) -> str | N
     if len(set(names)) != len(names):
         return "it lists a contig twice"
     length, offset, lenc, lenb = rows.T
-    if ((lenc < 1) | (lenb < lenc + 1) | (lenb > lenc + 2) | (length < 0)).any():
+    one_line_at_end = (lenb == lenc) & (length <= lenc)  # the last line, without a line end
+    if ((lenc < 1) | (lenb < lenc) | (lenb > lenc + 2) | (length < 0)).any() or (
+        (lenb == lenc) & ~one_line_at_end
+    ).any():
         return "its line widths are not those of a FASTA"
     if size == 0 or (offset < 1).any() or (offset > size).any():
         return "its offsets lie outside the FASTA"
@@ -70,6 +73,9 @@ def index_problem(fasta: str | os.PathLike, index: str | os.PathLike) -> str | N
 
 
 def _record_problem(mm, names, length, offset, lenc, lenb) -> str | None:
+    """The first record (in file order) whose bytes are not where the index says, by the first
+    check it fails: a line end before its first base and after its first line of ``lenc``
+    bases, a base where its last base should be and a line end (or the file's end) after it."""
     order = np.argsort(offset, kind="stable")
     names = [names[i] for i in order]
     length, offset, lenc, lenb = length[order], offset[order], lenc[order], lenb[order]
@@ -78,31 +84,24 @@ def _record_problem(mm, names, length, offset, lenc, lenb) -> str | None:
     end = offset + full * lenb + np.where(rem > 0, rem + lenb - lenc, 0)  # after the last line
     last = offset + (length - 1) // lenc * lenb + (length - 1) % lenc  # the last base
     has = length > 0
-    if (last[has] >= size).any():
-        return (
-            f"{names[int(np.argmax(has & (last >= size)))]}: the index reads past the FASTA's end"
-        )
-
-    def bad(positions: np.ndarray, want_newline: bool, rows: np.ndarray) -> int | None:
-        inside = rows & (positions < size)
-        values = np.full(len(positions), 10, dtype=np.uint8)
-        values[inside] = mm[positions[inside]]
-        is_newline = np.isin(values, _NEWLINE)
-        wrong = rows & (is_newline != want_newline)
-        return int(np.argmax(wrong)) if wrong.any() else None
-
     checks = (
         (offset - 1, True, np.ones(len(offset), bool), "no line end before its first base"),
         (offset + lenc, True, length > lenc, "its lines are not {lenc} bases long"),
+        (last, False, has, "the index reads past the FASTA's end"),
         (last, False, has, "its last base is not where the index says"),
         (last + 1, True, has, "its length differs from the index's"),
     )
-    found = [
-        (i, k)
-        for k, (pos, want, rows, _) in enumerate(checks)
-        if (i := bad(pos, want, rows)) is not None
-    ]
-    if found:  # the first record that is wrong, by the first check it fails
+    found = []
+    for k, (positions, want_newline, rows, _) in enumerate(checks):
+        inside = rows & (positions < size)
+        values = np.full(len(positions), 10, dtype=np.uint8)  # past the end reads as a line end
+        values[inside] = mm[positions[inside]]
+        wrong = rows & (np.isin(values, _NEWLINE) != want_newline)
+        if k == 2:
+            wrong = rows & (positions >= size)
+        if wrong.any():
+            found.append((int(np.argmax(wrong)), k))
+    if found:
         i, k = min(found)
         return f"{names[i]}: " + checks[k][3].format(lenc=int(lenc[i]))
     return _header_problem(mm, names, offset, end)

@@ -274,6 +274,8 @@ def read_json(path: str | os.PathLike) -> Any:
     """
     if os.path.isdir(path):
         raise NcvError("is a folder, expected a JSON file", path=path)
+    if os.path.exists(path):
+        check_text(path, what="a JSON file", expected="UTF-8 JSON text")
     try:
         return json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except OSError as exc:
