@@ -4,6 +4,7 @@
 ``genome`` (FASTA, pyfaidx), ``loci_files`` (VCF/BED/CSV/TSV rows), ``bigwig`` (pybigtools),
 ``peaks`` (BED/narrowPeak), ``manifest`` (``tracks.tsv``), ``model_folder`` (safetensors +
 ``card.json`` + ``split.tsv``), ``scores`` (streamed score tables, annotated VCF), ``motif_files``
-(MEME, JASPAR), ``cache`` (the one cache root). Modules here build on the foundation only
+(MEME, JASPAR), ``cache`` (the one cache root), ``text`` (the one check that an input is text;
+lines at any line end), ``fai`` (a ``.fai`` index checked against its FASTA). Modules here build on the foundation only
 (errors, constants, coords, sequence, rejections); ``tests/test_layering.py`` checks it.
 """
