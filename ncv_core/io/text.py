@@ -48,7 +48,6 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 _PICKLE = re.compile(rb"^\x80[\x02-\x05]")
 _TEXT_CONTROLS = frozenset(b"\t\n\r\f\v\x1b")
-_END = re.compile(rb"\r\n|\r|\n")
 
 
 class LongLine(bytes):
@@ -163,40 +162,33 @@ def _refuse_non_text(
     raise NcvError(f"is a binary file ({described}), not {what}; expected {expected}", path=path)
 
 
-def raw_lines(fh: io.BufferedIOBase, *, limit: int = MAX_LINE) -> Iterator[bytes]:
-    """Every line of a binary stream with its end (``\\n``, ``\\r\\n`` or a lone ``\\r``).
+def raw_lines(
+    fh: io.BufferedIOBase, *, limit: int = MAX_LINE, block: int = 1 << 20
+) -> Iterator[bytes]:
+    """Every line of a binary stream with its end (``\n``, ``\r\n`` or a lone ``\r``).
 
-    A line longer than ``limit`` bytes comes as a :class:`LongLine` holding its first 200 bytes;
-    the rest is skipped, so memory stays bounded by ``limit``.
+    Read in blocks of ``block`` bytes and split by ``bytes.splitlines`` (whose line ends are
+    exactly those three). A line of ``limit`` bytes or more comes as a :class:`LongLine` holding
+    its first 200 bytes; the rest is skipped, so memory stays bounded by ``limit + block``.
     """
-    buf, skipping = b"", False
+    carry, skipping = b"", False
     while True:
-        data = fh.readline(limit)
-        if not buf and data.endswith(b"\n") and data.find(b"\r") in (-1, len(data) - 2):
+        data = fh.read(block)
+        if not data:
+            if carry and not skipping:
+                yield LongLine(carry[:200]) if len(carry) >= limit else carry
+            return
+        lines = (carry + data if carry else data).splitlines(keepends=True)
+        carry = b"" if lines[-1].endswith(b"\n") else lines.pop()  # a CR may be half a CRLF
+        for line in lines:
             if skipping:  # the end of a long line
                 skipping = False
             else:
-                yield data
-            continue
-        buf += data
-        start = 0
-        for m in _END.finditer(buf):
-            if data and m.end() == len(buf) and m.group() == b"\r":
-                break  # maybe the CR of a CRLF cut by the limit: wait for the next bytes
-            if skipping:
-                skipping = False
-            else:
-                yield buf[start : m.end()]
-            start = m.end()
-        buf = buf[start:]
-        if not data:
-            if buf and not skipping:
-                yield buf
-            return
-        if len(buf) >= limit:  # no line end in ``limit`` bytes: a line too long to hold
+                yield line
+        if len(carry) >= limit:  # no line end in ``limit`` bytes: a line too long to hold
             if not skipping:
-                yield LongLine(buf[:200])
-            skipping, buf = True, buf[-1:] if buf.endswith(b"\r") else b""
+                yield LongLine(carry[:200])
+            skipping, carry = True, carry[-1:] if carry.endswith(b"\r") else b""
 
 
 def iter_lines(
