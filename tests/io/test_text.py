@@ -27,8 +27,8 @@ def test_raw_lines_split_at_every_line_end_like_the_reference() -> None:
     rng = np.random.default_rng(0)
     for _ in range(3000):
         data = bytes(rng.choice(list(b"ab\r\n"), int(rng.integers(0, 60))).tolist())
-        limit = int(rng.choice([2, 3, 5, 1000]))
-        got = list(raw_lines(io.BytesIO(data), limit=limit))
+        limit, block = int(rng.choice([2, 3, 5, 1000])), int(rng.choice([1, 2, 7, 64]))
+        got = list(raw_lines(io.BytesIO(data), limit=limit, block=block))
         ref = _reference_split(data)
         assert len(got) == len(ref)
         for line, want in zip(got, ref, strict=True):
@@ -37,7 +37,7 @@ def test_raw_lines_split_at_every_line_end_like_the_reference() -> None:
                 assert len(want) >= limit and want.startswith(line.rstrip(b"\r\n"))
             else:
                 assert line == want
-            if len(content) >= 2 * limit:
+            if len(content) >= limit + block:
                 assert isinstance(line, LongLine)
 
 
@@ -55,7 +55,7 @@ def test_a_line_longer_than_the_limit_raises_or_is_marked(monkeypatch) -> None:
 
     monkeypatch.setattr(text, "MAX_LINE", 8)
     data = b"ok\n" + b"x" * 40 + b"\nok again\n"
-    monkeypatch.setattr(text, "raw_lines", lambda fh: raw_lines(fh, limit=8))
+    monkeypatch.setattr(text, "raw_lines", lambda fh: raw_lines(fh, limit=8, block=4))
     marked = list(iter_lines(io.BytesIO(data), "f.tsv", long_lines="mark"))
     assert [n for n, _ in marked] == [1, 2, 3] and isinstance(marked[1][1], TooLong)
     with pytest.raises(NcvError, match=r"f.tsv, line 2: is longer than"):
