@@ -66,11 +66,12 @@ def _check_bigwig(path: Path) -> None:
         raise NcvError("is a folder, expected a bigWig signal file", path=path)
     try:
         with open(path, "rb") as fh:
-            head = fh.read(SNIFF_BYTES)
+            head = fh.read(4)
+            if head in BIGWIG_MAGIC:
+                return
+            head += fh.read(SNIFF_BYTES)
     except OSError as exc:
         raise NcvError(f"cannot open: {exc.strerror}", path=path) from exc
-    if head[:4] in BIGWIG_MAGIC:
-        return
     found = describe_bytes(head)
     what = found[1] if found else "text" if head else "an empty file"
     if head[:2] == GZIP_MAGIC:
