@@ -18,6 +18,7 @@ falls back to full forwards).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -29,6 +30,42 @@ ELEMENTWISE: tuple[type[nn.Module], ...] = (
     nn.Dropout, nn.Identity,
 )  # fmt: skip
 """Modules that act position by position in eval mode (dropout is the identity)."""
+
+
+class _OwnThreadTracer(fx.Tracer):
+    """A tracer that lets other threads' module calls through untouched.
+
+    While it traces, ``torch.fx`` patches ``nn.Module.__call__`` and ``__getattr__`` for the whole
+    process; a forward running in another thread then reached the tracer and failed ("module is
+    not installed as a submodule"). Calls from other threads go to the original methods here.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._thread = threading.get_ident()
+
+    def call_module(self, m, forward, args, kwargs):  # noqa: ANN001, ANN201 - fx's signature
+        if threading.get_ident() != self._thread:
+            return forward(*args, **kwargs)
+        return super().call_module(m, forward, args, kwargs)
+
+    def getattr(self, attr, attr_val, parameter_proxy_cache):  # noqa: ANN001, ANN201
+        if threading.get_ident() != self._thread:
+            return attr_val
+        return super().getattr(attr, attr_val, parameter_proxy_cache)
+
+
+_TRACING = threading.Lock()
+"""One trace at a time: each patches ``nn.Module`` and restores what it found, so two at once
+could leave the other's patch in place."""
+
+
+def _trace(model: nn.Module) -> fx.GraphModule:
+    """``fx.symbolic_trace(model)`` (``x_tab=None``), safe beside other threads' forwards."""
+    with _TRACING:
+        tracer = _OwnThreadTracer()
+        graph = tracer.trace(model, concrete_args={"x_tab": None})
+        return fx.GraphModule(tracer.root, graph, type(model).__name__)
 
 
 def _local(m: nn.Module) -> bool:
@@ -96,7 +133,7 @@ class PartialISM:
         if getattr(model, "uses_tab", False):
             return None
         try:
-            gm = fx.symbolic_trace(model, concrete_args={"x_tab": None})
+            gm = _trace(model)
         except Exception:  # untraceable forward: full forwards instead
             return None
         modules = dict(gm.named_modules())

@@ -132,3 +132,46 @@ def test_models_it_cannot_handle_fall_back() -> None:
         saturation_mutagenesis(ssl, x, partial=True, device="cpu")
     res = saturation_mutagenesis(ssl, x, device="cpu")  # full forwards
     np.testing.assert_allclose(res.delta_logit, _naive(ssl, x), atol=1e-5)
+
+
+def test_tracing_lets_another_threads_forward_through() -> None:
+    """torch.fx patches nn.Module.__call__ process-wide while it traces; a forward in another
+    thread during the trace must run as usual (it failed with "module is not installed as a
+    submodule" before)."""
+    import threading
+
+    from ncv_core.interpret._partial import _trace
+
+    tracing, done = threading.Event(), threading.Event()
+
+    class Hold(torch.nn.Module):
+        def forward(self, x):  # runs inside the trace: hold it open for the other thread
+            tracing.set()
+            done.wait(10)
+            return x
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.hold, self.conv = Hold(), torch.nn.Conv1d(4, 2, 3)
+
+        def forward(self, x_seq, x_tab=None):
+            return self.conv(self.hold(x_seq))
+
+    other, errors = torch.nn.Linear(2, 2), []
+
+    def forward_elsewhere() -> None:
+        tracing.wait(10)
+        try:
+            assert other(torch.ones(1, 2)).shape == (1, 2)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=forward_elsewhere)
+    thread.start()
+    gm = _trace(Net())
+    thread.join(10)
+    assert errors == []
+    assert [n.target for n in gm.graph.nodes if n.op == "call_module"] == ["conv"]
