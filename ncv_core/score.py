@@ -38,7 +38,6 @@ from ncv_core.constants import DEFAULT_WINDOW
 from ncv_core.coords import substitute, variant_offset
 from ncv_core.errors import NcvError
 from ncv_core.features.build import compute_features
-from ncv_core.features.tracks import warn_missing_contigs
 from ncv_core.features.loci import (
     BOOKKEEPING_COLUMNS,
     Deduplicator,
@@ -46,6 +45,7 @@ from ncv_core.features.loci import (
     parse_variant,
     place,
 )
+from ncv_core.features.tracks import warn_missing_contigs
 from ncv_core.io.loci_files import LociFile
 from ncv_core.io.scores import VcfScoreWriter, column_spec
 from ncv_core.io.tables import rejected_report_path, write_rejections

@@ -138,7 +138,8 @@ def sequence_batch(
     get = {r: roles.get(r, [""] * n) for r in ("id", "seq", "ref", "alt", "offset", "label")}
     taken = {*reserved, *LOCUS_COLUMNS, *BOOKKEEPING_COLUMNS, "seq", "offset"}
     extra_names = {k: (PASSTHROUGH_PREFIX + k if k in taken else k) for k in rows.extra}
-    records, rejected = [], []
+    records = []
+    rejected = [Rejection(ln, raw, why, "damaged line") for ln, raw, why in rows.damaged]
     for i, line in enumerate(rows.lines):
         fields = {r: get[r][i] for r in ("id", "seq", "ref", "alt", "offset") if r in roles}
         raw = _raw(fields)

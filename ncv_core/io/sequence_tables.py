@@ -18,7 +18,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ncv_core.errors import NcvError
-from ncv_core.io.loci_files import iter_lines, open_text
+from ncv_core.io.text import MAX_LINE, TooLong, iter_lines, open_text
+
+EXPECTED = "a TSV or CSV (gzip too) or Parquet table with the columns seq, ref, alt"
 
 ROLES: dict[str, tuple[str, ...]] = {
     "id": ("id", "name", "variant", "variant_id", "rsid", "snp"),
@@ -40,6 +42,8 @@ class SequenceRows:
     lines: list[int]
     roles: dict[str, list[str]]
     extra: dict[str, list[str]] = field(default_factory=dict)
+    damaged: list[tuple[int, str, str]] = field(default_factory=list)
+    """``(line, text, reason)`` of the rows that could not even be split into fields."""
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -62,22 +66,36 @@ def iter_sequence_rows(
         yield from _parquet_rows(path, chunk_size)
         return
     delimiter = "," if name.endswith(".csv") else "\t"
-    with open_text(path) as fh:
-        lines = ((n, t) for n, t in iter_lines(fh, path) if t.strip())
+    with open_text(path, what="a sequence table", expected=EXPECTED) as fh:
+        lines = ((n, t) for n, t in iter_lines(fh, path, long_lines="mark") if t.strip())
         first = next(lines, None)
         if first is None:
             raise NcvError("is empty; expected a header with seq, ref and alt", path=path)
         columns = next(csv.reader([first[1]], delimiter=delimiter))
         roles, extra = _columns(columns, path)
         rows: list[tuple[int, list[str]]] = []
+        damaged: list[tuple[int, str, str]] = []
         for number, text in lines:
-            fields = next(csv.reader([text], delimiter=delimiter))
+            fields = _fields(text, delimiter)
+            if isinstance(fields, str):
+                damaged.append((number, text[:200], fields))
+                continue
             rows.append((number, fields + [""] * (len(columns) - len(fields))))
             if len(rows) >= chunk_size:
-                yield _chunk(rows, roles, extra)
-                rows = []
-        if rows:
-            yield _chunk(rows, roles, extra)
+                yield _chunk(rows, roles, extra, damaged)
+                rows, damaged = [], []
+        if rows or damaged:
+            yield _chunk(rows, roles, extra, damaged)
+
+
+def _fields(text: str, delimiter: str) -> list[str] | str:
+    """The fields of a row, or why it has none (an over-long line, a field csv refuses)."""
+    if isinstance(text, TooLong):
+        return f"the line is longer than {MAX_LINE >> 20} MiB; not a row"
+    try:
+        return next(csv.reader([text], delimiter=delimiter))
+    except csv.Error as exc:
+        return f"cannot split the row: {exc}"
 
 
 def _columns(columns: list[str], path: str) -> tuple[dict[str, int], dict[str, int]]:
@@ -101,7 +119,7 @@ def _columns(columns: list[str], path: str) -> tuple[dict[str, int], dict[str, i
     return roles, extra
 
 
-def _chunk(rows, roles: dict[str, int], extra: dict[str, int]) -> SequenceRows:
+def _chunk(rows, roles: dict[str, int], extra: dict[str, int], damaged=()) -> SequenceRows:
     def col(i: int) -> list[str]:
         return [fields[i] if i < len(fields) else "" for _, fields in rows]
 
@@ -109,12 +127,15 @@ def _chunk(rows, roles: dict[str, int], extra: dict[str, int]) -> SequenceRows:
         [n for n, _ in rows],
         {role: col(i) for role, i in roles.items()},
         {name: col(i) for name, i in extra.items()},
+        list(damaged),
     )
 
 
 def _parquet_rows(path: str, chunk_size: int) -> Iterator[SequenceRows]:
     if not os.path.exists(path):
         raise NcvError("file not found", path=path)
+    if os.path.isdir(path):
+        raise NcvError(f"is a folder, expected {EXPECTED}", path=path)
     try:
         pf = pq.ParquetFile(path)
     except (OSError, pa.ArrowException) as exc:

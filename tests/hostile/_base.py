@@ -32,6 +32,7 @@ class Base:
     loci: Path
     features: Path | None = None
     model: Path | None = None
+    seq_model: Path | None = None
 
     def genome_args(self, tracks: Path | None = None, genome: Path | None = None) -> list[str]:
         """``--genome --tracks --cell-line`` of the good data (or the given files)."""
@@ -123,6 +124,9 @@ def _features_and_model(base: Base) -> None:
     write_table(result.table, base.features, result.meta)
     trained = train(result.table, meta=result.meta, method="supervised", model="mlp", epochs=1)
     base.model = save_model(trained, base.root / "model")
+    table = result.table.drop(columns=[*result.meta["feature_columns"]])  # sequence only
+    trained = train(table, method="supervised", model="deepbind", epochs=1, batch_size=8)
+    base.seq_model = save_model(trained, base.root / "deepbind")
 
 
 def delimited(rows, sep: str, end: str = "\n", header: tuple[str, ...] = HEADER) -> str:

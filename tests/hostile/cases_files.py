@@ -33,6 +33,7 @@ def _score_out_is_input(base: Base, d: Path) -> Case:
     loci = d / "loci.tsv"
     loci.write_text(delimited(base.rows, "\t"))
     argv = ["score", "--model", str(base.model), "--loci", str(loci), *base.genome_args()]
+    argv.append("--no-background")
     return Case([*argv, "--out", str(loci)], 2, messages=("would replace the input",),
                 unchanged={loci: loci.read_bytes()})  # fmt: skip
 

@@ -61,6 +61,7 @@ def _cr_only_vcf(base: Base, d: Path) -> Case:
     vcf.write_bytes(("\r".join(lines) + "\r").encode())
     out = d / "scored.vcf"
     argv = ["score", "--model", str(base.model), "--loci", str(vcf), *base.genome_args()]
+    argv.append("--no-background")
 
     def check() -> None:
         records = [ln for ln in out.read_text().split("\n") if ln and not ln.startswith("#")]
@@ -68,6 +69,30 @@ def _cr_only_vcf(base: Base, d: Path) -> Case:
         assert "\r" not in out.read_text()
 
     return Case([*argv, "--out", str(out)], 0, check=check)
+
+
+def _sequence_rows(base: Base) -> list[tuple[str, str, str, str, int]]:
+    """The good loci as a sequence table (an MPRA library): id, 150-bp seq, ref, alt, offset."""
+    rows = []
+    for i, (c, p, r, a, _) in enumerate(base.rows):
+        rows.append((f"s{i}", base.seqs[c][p - 76 : p + 74], r, a, 75))
+    return rows
+
+
+_SEQ_HEADER = ("id", "seq", "ref", "alt", "offset")
+
+
+def _score_sequences(base: Base, table: Path, out: Path) -> list[str]:
+    return ["score", "--model", str(base.seq_model), "--sequences", str(table), "--out", str(out),
+            "--no-background"]  # fmt: skip
+
+
+@case("line_ends/cr_only_sequence_table")
+def _cr_only_sequences(base: Base, d: Path) -> Case:
+    table = d / "library.tsv"
+    table.write_bytes(delimited(_sequence_rows(base), "\t", "\r", _SEQ_HEADER).encode())
+    out = d / "scores.tsv"
+    return Case(_score_sequences(base, table, out), 0, out=out, kept=N_GOOD, rejected_lines=())
 
 
 # -- 2. a stale .fai: the same genome wrapped at another width, its old index kept -----------
@@ -130,6 +155,14 @@ def _parquet_named_tsv(base: Base, d: Path) -> Case:
     argv = ["evaluate", "--model", str(base.model), "--features", str(table)]
     return Case([*argv, "--out", str(d / "m.json")], 2,
                 messages=(f"{table}: is a binary file (a Parquet table), not a TSV table",))  # fmt: skip
+
+
+@case("binary_input/bigwig_as_sequence_table")
+def _bigwig_as_sequences(base: Base, d: Path) -> Case:
+    table = d / "library.tsv"
+    table.write_bytes(base.dnase.read_bytes())
+    return Case(_score_sequences(base, table, d / "s.tsv"), 2,
+                messages=(f"{table}: is a binary file (a bigWig file), not a sequence table",))  # fmt: skip
 
 
 @case("binary_input/text_named_parquet")
@@ -210,6 +243,16 @@ def _huge_line(base: Base, d: Path) -> Case:
         fh.write("".join("\t".join(map(str, r)) + "\n" for r in base.rows[10:]))
     out = d / "out.tsv"
     return Case(features_argv(base, loci, out), 0, out=out, kept=N_GOOD, rejected_lines=(12, 13))
+
+
+@case("damaged_text/sequence_table_with_a_huge_field")
+def _huge_sequence_field(base: Base, d: Path) -> Case:
+    rows = _sequence_rows(base)
+    rows.insert(3, ("big", "A" * (1 << 18), "A", "C", 75))  # line 5: a 256 KiB field
+    table = d / "library.csv"
+    table.write_text(delimited(rows, ",", header=_SEQ_HEADER))
+    out = d / "scores.tsv"
+    return Case(_score_sequences(base, table, out), 0, out=out, kept=N_GOOD, rejected_lines=(5,))
 
 
 @case("damaged_text/nul_bytes_in_a_vcf")

@@ -105,7 +105,7 @@ def test_read_only_output_folders_fail_before_any_work(base: Base, tmp_path: Pat
                   "--epochs", "1000"],
         "evaluate": ["evaluate", "--model", str(base.model), "--features", str(base.features),
                      "--out", str(ro / "e.json")],
-        "score": ["score", "--model", str(base.model), "--loci", str(base.loci), *g,
+        "score": ["score", "--model", str(base.model), "--loci", str(base.loci), *g, "--no-background",
                   "--out", str(ro / "s.tsv")],
         "ablate": ["ablate", "--features", str(base.features), "--out", str(ro / "a.tsv")],
         "motifs": ["motifs", "--model", str(base.model), "--features", str(base.features),
@@ -222,7 +222,7 @@ def test_every_writer_honours_the_umask(base: Base, tmp_path: Path) -> None:
             == 0
         )
         for name in ("s.tsv", "s.parquet", "s.vcf.gz"):
-            assert main(["score", "--model", str(base.model), "--loci", str(vcf), *g,
+            assert main(["score", "--model", str(base.model), "--loci", str(vcf), *g, "--no-background",
                          "--out", str(out / name)]) == 0  # fmt: skip
         write_npy(pd.DataFrame({"a": [1.0]}).to_numpy(), out / "x.npy")
         write_meme([Motif("m", pd.DataFrame([[0.25] * 4]).to_numpy())], out / "x.meme")
@@ -236,7 +236,8 @@ def test_every_writer_honours_the_umask(base: Base, tmp_path: Path) -> None:
     files = list(out.rglob("*"))
     assert {p.relative_to(out).as_posix() for p in files if p.is_file()} == {
         "f.tsv", "f.tsv.meta.json", "f.rejected.tsv", "m/model.safetensors", "m/card.json",
-        "m/split.tsv", "e.json", "s.tsv", "s.parquet", "s.vcf.gz", "s.rejected.tsv", "x.npy",
+        "m/split.tsv", "e.json", "s.tsv", "s.tsv.meta.json", "s.parquet", "s.vcf.gz",
+        "s.rejected.tsv", "x.npy",
         "x.meme", "x.bw", "x.narrowPeak", "x.fa", "x.fa.fai", "x.chain.gz",
     }  # fmt: skip
     modes = {p.relative_to(out).as_posix(): p.stat().st_mode & 0o777 for p in files}
@@ -249,7 +250,7 @@ def test_an_interrupt_during_score_leaves_no_file(
 ) -> None:
     import ncv_core.score as score
 
-    real, calls = score._score_chunk, []
+    real, calls = score.score_placed, []
 
     def interrupted(*args, **kwargs):
         calls.append(1)
@@ -257,12 +258,13 @@ def test_an_interrupt_during_score_leaves_no_file(
             raise KeyboardInterrupt  # what SIGINT raises, between two chunks
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(score, "_score_chunk", interrupted)
+    monkeypatch.setattr(score, "score_placed", interrupted)
     out = tmp_path / "scores" / "s.vcf.gz"
     vcf = tmp_path / "in.vcf"
     vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
                    + "".join(f"{c}\t{p}\t.\t{r}\t{a}\t.\t.\t.\n" for c, p, r, a, _ in base.rows))  # fmt: skip
     argv = ["score", "--model", str(base.model), "--loci", str(vcf), *base.genome_args()]
+    argv.append("--no-background")
     assert main([*argv, "--out", str(out), "--chunk-size", "10"]) == 130
     assert "interrupted" in capfd.readouterr().err
     assert list(out.parent.iterdir()) == []  # no output, no report, no temporary file
