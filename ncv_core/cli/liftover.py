@@ -43,16 +43,21 @@ def run(args: argparse.Namespace) -> int:
     from ncv_core.errors import NcvError
     from ncv_core.features.lift_input import read_lift_input
     from ncv_core.features.liftover import lift_loci
-    from ncv_core.io.tables import rejected_report_path, table_format, write_rejections
+    from ncv_core.io.tables import (
+        check_outputs,
+        rejected_report_path,
+        table_paths,
+        write_rejections,
+    )
     from ncv_core.progress import TqdmProgress
     from ncv_core.rejections import summarize
 
-    table_format(args.out)  # fail early on an unknown output extension
+    report = rejected_report_path(args.out)  # every output checked before any work
+    check_outputs([*table_paths(args.out, meta=False), report], inputs=[args.loci, args.chain])
     loci = read_lift_input(args.loci, fmt=args.format)
     with TqdmProgress() as bar:
         lifted = lift_loci(loci.table, args.chain, min_match=args.min_match, progress=bar)
     rejected = sorted(loci.rejected + lifted.rejected, key=lambda r: r.line)
-    report = rejected_report_path(args.out)
     write_rejections(rejected, report)
     if lifted.table.empty:
         raise NcvError(

@@ -88,11 +88,19 @@ def run(args: argparse.Namespace) -> int:
     from ncv_core.errors import NcvError
     from ncv_core.features.cross_species import pseudo_label_species
     from ncv_core.features.lift_input import read_lift_input
-    from ncv_core.io.tables import rejected_report_path, table_format, write_rejections, write_table
+    from ncv_core.io.tables import (
+        check_outputs,
+        rejected_report_path,
+        table_paths,
+        write_rejections,
+        write_table,
+    )
     from ncv_core.progress import TqdmProgress
     from ncv_core.rejections import summarize
 
-    table_format(args.out)
+    report = rejected_report_path(args.out)  # every output checked before any work
+    inputs = [args.loci, *args.chain, *(args.target_genome or [])]
+    check_outputs([*table_paths(args.out, meta=False), report], inputs=inputs)
     targets = targets_from_args(args)
     loci = read_lift_input(args.loci, label=args.label, fmt=args.format)
     if "label" not in loci.table.columns or loci.table["label"].isna().all():
@@ -109,7 +117,6 @@ def run(args: argparse.Namespace) -> int:
             progress=bar,
         )
     rejected = sorted(loci.rejected, key=lambda r: r.line) + result.rejected
-    report = rejected_report_path(args.out)
     write_rejections(rejected, report)
     if result.table.empty:
         raise NcvError(f"no pseudo-labelled window; the reasons are in {report}", path=args.loci)

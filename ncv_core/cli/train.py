@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     from ncv_core.training import train
 
     cfg = config_from_args(args)
-    inputs = [args.features, sidecar_path(args.features)]
+    inputs = [args.features, sidecar_path(args.features), *(getattr(args, "pretrain", None) or [])]
     check_outputs([], folders=[args.out], inputs=inputs)  # before the training, not after it
     check_model_target(args.out)
     table, meta = read_table(args.features)

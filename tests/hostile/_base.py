@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ncv_core.io.bigwig import write_bigwig
+from ncv_core.io.chain_files import chain_from_blocks, write_chain_file
 from ncv_core.io.genome import write_fasta
 from ncv_core.io.peaks import write_narrowpeak
 
@@ -33,6 +34,7 @@ class Base:
     features: Path | None = None
     model: Path | None = None
     seq_model: Path | None = None
+    chain: Path | None = None
 
     def genome_args(self, tracks: Path | None = None, genome: Path | None = None) -> list[str]:
         """``--genome --tracks --cell-line`` of the good data (or the given files)."""
@@ -106,6 +108,10 @@ def build_base(root: Path, *, model: bool = True) -> Base:
     loci = root / "loci.csv"
     loci.write_text(delimited(rows, ","))
     base = Base(root, genome, tracks, dnase, peaks, k27ac, seqs, rows, loci)
+    base.chain = root / "self.over.chain"
+    write_chain_file(base.chain, [chain_from_blocks(c, len(s), c, len(s), "+", [0], [0], [len(s)],
+                                                    chain_id=i + 1)
+                                  for i, (c, s) in enumerate(seqs.items())])  # fmt: skip
     if model:
         _features_and_model(base)
     return base

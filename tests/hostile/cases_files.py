@@ -38,6 +38,16 @@ def _score_out_is_input(base: Base, d: Path) -> Case:
                 unchanged={loci: loci.read_bytes()})  # fmt: skip
 
 
+@case("outputs/pseudo_labels_out_equals_loci")
+def _pseudo_labels_out_is_input(base: Base, d: Path) -> Case:
+    loci = d / "loci.tsv"
+    loci.write_text(delimited(base.rows, "\t"))
+    argv = ["pseudo-labels", "--loci", str(loci), "--chain", str(base.chain), "--target-genome",
+            str(base.genome), "--window", "150", "--out", str(loci)]  # fmt: skip
+    return Case(argv, 2, messages=(f"{loci}: the output would replace the input",),
+                unchanged={loci: loci.read_bytes()})  # fmt: skip
+
+
 @case("outputs/evaluate_out_equals_features")
 def _evaluate_out_isfeatures_argv(base: Base, d: Path) -> Case:
     argv = ["evaluate", "--model", str(base.model), "--features", str(base.features)]

@@ -115,6 +115,11 @@ def test_read_only_output_folders_fail_before_any_work(base: Base, tmp_path: Pat
         "attribute": ["attribute", "--model", str(base.model), "--method", "saliency",
                       "--features", str(base.features), "--out", str(ro / "a.tsv")],
         "demo": ["demo", "--out", str(ro / "demo")],
+        "liftover": ["liftover", "--chain", str(base.chain), "--loci", str(base.loci),
+                     "--out", str(ro / "l.tsv")],
+        "pseudo-labels": ["pseudo-labels", "--chain", str(base.chain), "--loci", str(base.loci),
+                          "--target-genome", str(base.genome), "--window", "150",
+                          "--out", str(ro / "p.tsv")],
         "report": ["features", "--loci", str(base.loci), *g, "--out", str(tmp_path / "ok.tsv")],
     }  # fmt: skip
     (tmp_path / "ok.rejected.tsv").write_text("")
