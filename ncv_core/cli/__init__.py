@@ -29,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "attribute",
     "liftover",
     "pseudo_labels",
+    "impute",
 )
 """Module names (under ``ncv_core.cli``) of the sub-commands, in ``--help`` order."""
 

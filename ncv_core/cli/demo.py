@@ -26,6 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "default: build once into the cache folder and reuse it",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--impute-panel",
+        action="store_true",
+        help="also write DIR/impute/: 8 cell lines with tracks missing on purpose and a second "
+        "species, for ncv impute (docs/IMPUTATION.md)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,4 +59,14 @@ def run(args: argparse.Namespace) -> int:
         f"demo (seed {args.seed}): {n_tracks} tracks, loci {', '.join(counts)} "
         f"in {paths.root} ({time.perf_counter() - start:.1f} s)"
     )
+    if args.impute_panel:
+        from ncv_core.demo.impute_panel import ensure_impute_panel
+
+        with TqdmProgress() as bar:
+            panel = ensure_impute_panel(paths, args.seed, progress=bar)
+        n_measured, n_hidden = len(read_manifest(panel.tracks)), len(read_manifest(panel.hidden))
+        print(
+            f"imputation panel: {n_measured} measured + {n_hidden} hidden tracks of 8 cell "
+            f"lines, and a second species, in {panel.root}"
+        )
     return 0

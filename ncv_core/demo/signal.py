@@ -145,7 +145,8 @@ def observe(true: np.ndarray, mark: str, experiment: dict, rng: np.random.Genera
 
     ``gain * (background + scale * true * noise)``, where ``true`` is first averaged into the
     track's bins, the background is gamma distributed per ``BACKGROUND_BLOCK`` (the experiment's
-    shape) and the noise is log-normal per bin. Values are rounded to 0.01.
+    shape) and the noise is log-normal per bin (sigma ``experiment["bin_noise"]`` when given, else
+    ``BIN_NOISE``). Values are rounded to 0.01.
 
     Parameters
     ----------
@@ -163,7 +164,7 @@ def observe(true: np.ndarray, mark: str, experiment: dict, rng: np.random.Genera
     block = P.BACKGROUND_BLOCK // resolution(mark)
     shape = experiment["shape"]
     bg = np.repeat(rng.gamma(shape, experiment["background"] / shape, n // block + 1), block)[:n]
-    noise = rng.lognormal(0.0, P.BIN_NOISE[assay(mark)], n)
+    noise = rng.lognormal(0.0, experiment.get("bin_noise", P.BIN_NOISE[assay(mark)]), n)
     return np.round(experiment["gain"] * (bg + P.PEAK_SCALE[mark] * true * noise), 2)
 
 

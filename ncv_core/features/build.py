@@ -247,6 +247,7 @@ def _compute(
         "genome": genome.describe(),
         "marks": tracks.marks,
         "tracks": tracks.describe(),
+        "imputed_marks": [s.mark for s in tracks.specs if s.imputed],
         "feature_columns": feature_cols,
         "baseline_columns": baselines,
         "loci": {"path": os.fspath(loci_path), "sha256": sha256_file(loci_path)},

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from ncv_core.errors import NcvError
 from ncv_core.impute.data import TrackTensor
-from ncv_core.impute.model import Avocado
-
-CARD_FORMAT = "ncv-avocado"
-CARD_VERSION = 1
+from ncv_core.impute.model import Avocado, avocado_from_config
+from ncv_core.io.model_folder import AVOCADO_FORMAT as CARD_FORMAT
+from ncv_core.io.model_folder import AVOCADO_VERSION as CARD_VERSION
 
 
 def tensor_layout(tensor: TrackTensor) -> dict[str, Any]:
@@ -97,6 +97,46 @@ class AvocadoFit:
             "history": list(self.history),
             "stopped": self.stopped,
         }
+
+
+def fit_from_card(card: dict[str, Any], state: dict[str, Any]) -> AvocadoFit:
+    """The :class:`AvocadoFit` a card (:meth:`AvocadoFit.card`) and its weights describe.
+
+    Parameters
+    ----------
+    card : dict
+        A checked ``ncv-avocado`` card.
+    state : dict of str to torch.Tensor
+        The network's ``state_dict``.
+
+    Raises
+    ------
+    NcvError
+        When the card's network cannot be rebuilt or the weights do not fit it.
+    """
+    config = {k: v for k, v in card["model"].items() if k != "size"}
+    try:
+        model = avocado_from_config(config)
+        model.load_state_dict(state, strict=True)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        first = " ".join(str(exc).strip().splitlines()[:2])
+        raise NcvError(f"the weights do not match the card's Avocado network: {first}") from exc
+    cells, assays = tuple(card["cells"]), tuple(card["assays"])
+    if (len(cells), len(assays)) != (model.n_cells, model.n_assays):
+        raise NcvError("the card's cells and assays do not match its network's rows")
+    return AvocadoFit(
+        model=model.eval(),
+        cells=cells,
+        assays=assays,
+        cell_species=tuple(card["cell_species"]),
+        size=card["model"].get("size", "custom"),
+        layout=card["layout"],
+        trained=[tuple(p) for p in card.get("trained", [])],
+        held_out=[tuple(p) for p in card.get("held_out", [])],
+        hyper=dict(card.get("hyper", {})),
+        history=list(card.get("history", [])),
+        stopped=bool(card.get("stopped", False)),
+    )
 
 
 def species_positions(layout: dict[str, Any], species: str) -> np.ndarray:

@@ -1,8 +1,9 @@
 """The tracks manifest (``tracks.tsv``): which bigWig and peaks file is which (cell line, mark).
 
 A tab-separated table with the columns ``cell_line``, ``mark``, ``signal`` (bigWig) and,
-optionally, ``peaks`` (BED or narrowPeak, may be gzipped). Paths may be relative to the
-manifest's folder.
+optionally, ``peaks`` (BED or narrowPeak, may be gzipped) and ``imputed`` (``1``/``true``/``yes``
+for a track imputed by ``ncv impute``, ``0``/``false``/``no`` or empty for a measured one). Paths
+may be relative to the manifest's folder.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ MANIFEST_EXPECTED = (
     "tab-separated text with a header line cell_line, mark, signal (and optionally peaks) and "
     "one row per bigWig, e.g. 'K562<TAB>DNase<TAB>k562_dnase.bw<TAB>k562_dnase.narrowPeak'"
 )
+IMPUTED_COLUMN = "imputed"
+"""Optional column: whether the track was imputed (Avocado, ``ncv impute``) rather than measured."""
+_TRUE, _FALSE = ("1", "true", "yes"), ("", "0", "false", "no")
 
 
 @dataclass(frozen=True)
@@ -34,14 +38,20 @@ class TrackSpec:
     signal: Path
     peaks: Path | None
     line: int
+    imputed: bool = False
 
     def describe(self) -> dict:
-        return {
+        """The row as JSON; ``imputed: true`` only for an imputed track (measured rows keep the
+        four keys they always had)."""
+        out = {
             "cell_line": self.cell_line,
             "mark": self.mark,
             "signal": str(self.signal),
             "peaks": None if self.peaks is None else str(self.peaks),
         }
+        if self.imputed:
+            out["imputed"] = True
+        return out
 
 
 def canonical_mark(name: str) -> str:
@@ -120,8 +130,20 @@ def _manifest_row(path: Path, line: int, row: dict[str, str]) -> TrackSpec:
         return p
 
     peaks = resolve(row["peaks"]) if row.get("peaks") else None
+    flag = (row.get(IMPUTED_COLUMN) or "").lower()
+    if flag not in _TRUE + _FALSE:
+        raise NcvError(
+            f"imputed is {row[IMPUTED_COLUMN]!r}; expected 1/true/yes, 0/false/no or empty",
+            path=path,
+            line=line,
+        )
     return TrackSpec(
-        row["cell_line"], canonical_mark(row["mark"]), resolve(row["signal"]), peaks, line
+        row["cell_line"],
+        canonical_mark(row["mark"]),
+        resolve(row["signal"]),
+        peaks,
+        line,
+        imputed=flag in _TRUE,
     )
 
 
@@ -134,6 +156,19 @@ def _resolve(folder: Path, value: str) -> Path | None:
         if p.exists():
             return p
     return None
+
+
+def manifest_text(rows: Sequence[dict[str, str]]) -> str:
+    """A tracks manifest's text: the header ``cell_line mark signal peaks imputed`` and one line
+    per row (dicts with those keys; ``peaks`` may be empty, ``imputed`` is ``0`` or ``1``)."""
+    header = (*MANIFEST_COLUMNS, IMPUTED_COLUMN)
+    lines = ["\t".join(header)]
+    for row in rows:
+        fields = [str(row.get(c) or "") for c in header]
+        if any("\t" in f or "\n" in f for f in fields):
+            raise NcvError(f"a manifest field holds a tab or a newline: {fields}")
+        lines.append("\t".join(fields))
+    return "\n".join(lines) + "\n"
 
 
 def cell_lines(specs: Sequence[TrackSpec]) -> list[str]:

@@ -1,6 +1,8 @@
-"""Model folders: ``DIR/model.safetensors`` + ``DIR/card.json`` + ``DIR/split.tsv``.
+"""Model folders: ``DIR/model.safetensors`` + ``DIR/card.json`` (+ ``DIR/split.tsv``).
 
-The file format, and its card's format name and version, live here. Written atomically
+The file format, and its cards' format names and versions, live here: :data:`CARD_FORMATS`
+maps each format (the variant models' ``ncv-model``, the imputation models' ``ncv-avocado``) to
+the version this package reads, the sections its card must hold and what writes it. Written atomically
 (:func:`ncv_core.io.tables.atomic_path`), so a crash never leaves a half model under ``DIR``. Loading never unpickles: weights are safetensors, metadata
 JSON. Any corrupt, truncated or mismatched file gives an :class:`~ncv_core.errors.NcvError`
 naming the file.
@@ -28,6 +30,18 @@ from ncv_core.models.registry import build_model
 WEIGHTS, CARD, SPLIT = "model.safetensors", "card.json", "split.tsv"
 CARD_FORMAT = "ncv-model"
 CARD_VERSION = 1
+AVOCADO_FORMAT = "ncv-avocado"
+AVOCADO_VERSION = 1
+CARD_FORMATS: dict[str, tuple[int, tuple[str, ...], str, str]] = {
+    CARD_FORMAT: (CARD_VERSION, ("architecture", "inputs", "metrics"), "ncv model", "ncv train"),
+    AVOCADO_FORMAT: (
+        AVOCADO_VERSION,
+        ("model", "cells", "assays", "layout"),
+        "ncv imputation model",
+        "ncv impute fit",
+    ),
+}
+"""Card format -> (newest version read, sections the card must hold, its name, what writes it)."""
 
 
 def save_model(result: Any, path: str | os.PathLike) -> Path:
@@ -55,7 +69,7 @@ def write_model(
     target = check_model_target(path)
     with atomic_path(target, folder=True) as tmp:
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-        save_file(state, tmp / WEIGHTS, metadata={"format": CARD_FORMAT})
+        save_file(state, tmp / WEIGHTS, metadata={"format": str(card.get("format", CARD_FORMAT))})
         (tmp / CARD).write_text(json.dumps(json_ready(card), indent=2, allow_nan=False) + "\n")
         if split is not None:
             split.to_csv(tmp / SPLIT, sep="\t", index=False)
@@ -80,37 +94,71 @@ def check_model_target(path: str | os.PathLike) -> Path:
     return target
 
 
-def read_card(path: str | os.PathLike) -> dict[str, Any]:
-    """Read and check ``DIR/card.json`` (or a card file given directly)."""
+def read_card(path: str | os.PathLike, *, expected: str = CARD_FORMAT) -> dict[str, Any]:
+    """Read and check ``DIR/card.json`` (or a card file given directly).
+
+    Parameters
+    ----------
+    expected : str
+        The card format wanted, a key of :data:`CARD_FORMATS` (default the variant models').
+
+    Raises
+    ------
+    NcvError
+        Naming the file: missing, not JSON, another format, a newer version, a section missing.
+    """
+    newest, sections, name, writer = CARD_FORMATS[expected]
     p = Path(path)
     p = p / CARD if p.is_dir() else p
     if not p.exists():
         raise NcvError("model card not found (is this a model folder?)", path=p)
-    check_text(p, what="a model card", expected=f"JSON with format {CARD_FORMAT!r}")
+    check_text(p, what="a model card", expected=f"JSON with format {expected!r}")
     try:
         card = json.loads(p.read_text(encoding="utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise NcvError(f"model card is not valid JSON: {exc}", path=p) from exc
-    if not isinstance(card, dict) or card.get("format") != CARD_FORMAT:
+    if not isinstance(card, dict) or card.get("format") != expected:
         found = card.get("format") if isinstance(card, dict) else type(card).__name__
         raise NcvError(
-            f"not an ncv model card (its format is {found!r}, expected {CARD_FORMAT!r}: a "
-            "folder written by ncv train)",
+            f"not an {name} card (its format is {found!r}, expected {expected!r}: a "
+            f"folder written by {writer})",
             path=p,
         )
-    if card.get("format_version", 0) > CARD_VERSION:
+    version = card.get("format_version", card.get("version", 0))
+    if not isinstance(version, int) or version > newest:
         raise NcvError(
-            f"card format_version {card['format_version']} is newer than this "
-            f"package reads ({CARD_VERSION}); upgrade ncv-explorer",
+            f"card format_version {version} is newer than this "
+            f"package reads ({newest}); upgrade ncv-explorer",
             path=p,
         )
-    for key in ("architecture", "inputs", "metrics"):
-        if not isinstance(card.get(key), dict):
+    for key in sections:
+        if key not in card or (expected == CARD_FORMAT and not isinstance(card[key], dict)):
             raise NcvError(f"model card lacks the {key!r} section", path=p)
-    arch = card["architecture"]
-    if not isinstance(arch.get("name"), str) or not isinstance(arch.get("kwargs"), dict):
-        raise NcvError("model card: 'architecture' needs 'name' and 'kwargs'", path=p)
+    if expected == CARD_FORMAT:
+        arch = card["architecture"]
+        if not isinstance(arch.get("name"), str) or not isinstance(arch.get("kwargs"), dict):
+            raise NcvError("model card: 'architecture' needs 'name' and 'kwargs'", path=p)
     return card
+
+
+def read_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """The tensors of ``DIR/model.safetensors`` (or a weights file given directly); never
+    unpickled.
+
+    Raises
+    ------
+    NcvError
+        Naming the file when it is missing, not safetensors, corrupt or truncated.
+    """
+    p = Path(path)
+    weights = p / WEIGHTS if p.is_dir() else p
+    if not weights.is_file():
+        raise NcvError("weights file not found", path=weights)
+    _check_weights(weights)
+    try:
+        return load_file(weights)
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise NcvError(f"corrupt or truncated safetensors file: {exc}", path=weights) from exc
 
 
 def load_model(path: str | os.PathLike, *, device: str | torch.device | None = None) -> LoadedModel:
@@ -137,13 +185,7 @@ def load_model(path: str | os.PathLike, *, device: str | torch.device | None = N
     except NcvError as exc:
         raise NcvError(f"cannot rebuild the network: {exc}", path=folder / CARD) from exc
     weights = folder / WEIGHTS
-    if not weights.is_file():
-        raise NcvError("weights file not found", path=weights)
-    _check_weights(weights)
-    try:
-        state = load_file(weights)
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise NcvError(f"corrupt or truncated safetensors file: {exc}", path=weights) from exc
+    state = read_weights(weights)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:

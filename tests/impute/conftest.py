@@ -47,3 +47,28 @@ def lowrank_fit(lowrank_base):
     """The small model fitted on ``lowrank_base`` with :data:`HELD` held out."""
     with _single_thread():
         return fit_avocado(lowrank_base, held_out=HELD, epochs=EPOCHS, batch_size=256, seed=0)
+
+
+@pytest.fixture(scope="session")
+def lowrank_files(tmp_path_factory):
+    """Two species of low-rank tracks written as bigWigs (``tests/_impute_files.py``)."""
+    from _impute_files import write_lowrank
+
+    return write_lowrank(tmp_path_factory.mktemp("lowrank-files"))
+
+
+@pytest.fixture(scope="session")
+def lowrank_run(lowrank_files):
+    """``fit_tracks`` on both species of ``lowrank_files``, h0:DNase held out, 2 epochs."""
+    from ncv_core.impute.sources import species_tracks
+    from ncv_core.impute.workflow import fit_tracks
+    from ncv_core.io.manifest import read_manifest
+    from ncv_core.io.peaks import read_regions
+
+    f = lowrank_files
+    sources = [
+        species_tracks(sp, read_manifest(m), [r[:3] for r in read_regions(bed)])
+        for sp, m, bed in (("human", f.human, f.regions), ("mouse", f.mouse, f.mouse_regions))
+    ]
+    with _single_thread():
+        return fit_tracks(sources, held_out=[("h0", "DNase")], epochs=2, batch_size=256, seed=0)
