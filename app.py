@@ -26,6 +26,7 @@ torch.set_num_threads(int(os.environ.get("NCV_TORCH_THREADS", "1")))
 PAGES = {
     "Data": [
         st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
+        st.Page("pages/imputation.py", title="Imputation", icon=":material/auto_fix_high:"),
     ],
     "Models": [
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),

@@ -9,6 +9,7 @@ only lays it out. One module per page family; everything is re-exported here
 from ui.figures.cross_species import *  # noqa: F403
 from ui.figures.evaluation import *  # noqa: F403
 from ui.figures.importance import *  # noqa: F403
+from ui.figures.imputation import *  # noqa: F403
 from ui.figures.sequence import *  # noqa: F403
 from ui.figures.style import BASE_COLORS, CONFIG, METHOD_COLORS, layout  # noqa: F401
 from ui.figures.training import *  # noqa: F403
