@@ -137,7 +137,10 @@ def main() -> None:
             vals.mean(0),
             vals.std(0, ddof=1) / np.sqrt(len(vals)) if len(vals) > 1 else 0 * vals[0],
         )
-        print("val AUROC mean ± SE:", {k: f"{a:.3f} ± {b:.3f}" for k, a, b in zip(keys, m, se)})
+        print(
+            "val AUROC mean ± SE:",
+            {k: f"{a:.3f} ± {b:.3f}" for k, a, b in zip(keys, m, se, strict=True)},
+        )
 
 
 if __name__ == "__main__":

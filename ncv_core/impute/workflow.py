@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ncv_core import __version__
+from ncv_core.coords import mismatched_contigs
 from ncv_core.errors import NcvError
 from ncv_core.impute.peaks import mark_peak_fractions
 from ncv_core.impute.result import AvocadoFit
@@ -31,6 +32,7 @@ from ncv_core.impute.sources import (
     read_track_tensor,
 )
 from ncv_core.impute.train import BATCH_SIZE, fit_avocado
+from ncv_core.io.bigwig import bigwig_contigs
 from ncv_core.io.manifest import TrackSpec, read_manifest
 from ncv_core.progress import ProgressFn, StopFlag
 
@@ -59,6 +61,16 @@ def base_sources(
     unknown = sorted(set(specs) - set(card["layout"]["species"]))
     if unknown:
         raise NcvError(f"species {unknown} are not in the model (it has {card['species']})")
+    for sp, rows in specs.items():
+        for spec in rows:
+            bad = mismatched_contigs(bigwig_contigs(spec.signal), card["chrom_sizes"][sp])
+            if bad:
+                name, mine, theirs = bad[0]
+                raise NcvError(
+                    f"{name} is {mine:,} bp here but {theirs:,} bp in the model's {sp} genome "
+                    "(another build?)",
+                    path=spec.signal,
+                )
     regions = layout_regions(card["layout"])
     return [
         SpeciesTracks(sp, tuple(specs.get(sp, ())), tuple(regions[sp]), card["chrom_sizes"][sp])
