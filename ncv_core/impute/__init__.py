@@ -4,6 +4,11 @@ Pure computation on in-memory arrays: ``transform`` (25-bp bins, arcsinh), ``dat
 tensor, its genome axis, dense sampling), ``model`` (the network and its sizes), ``train``
 (``fit_avocado``), ``predict`` (``impute``), ``evaluate`` (MSE against the average-activity
 baseline), ``synthetic`` (a low-rank test tensor). Files are read and written elsewhere.
+
+Around that core, through ``ncv_core.io`` (docs/IMPUTATION.md): ``regions`` (the 25-bp grid),
+``sources`` (manifests + regions -> a tensor), ``peaks`` (the imputed tracks' peak rule),
+``scoring`` (per-track scores), ``workflow`` (``fit_tracks``, ``evaluate_tracks``), ``export``
+(imputed bigWigs and manifest), ``folder`` (the model folder), ``view`` (one track for the app).
 """
 
 from ncv_core.impute.data import TrackTensor, dense_batches, make_track_tensor, place_regions
