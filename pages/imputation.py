@@ -41,9 +41,9 @@ with st.expander("Tracks and model", expanded=st.session_state.get("ncv_impute_m
     seed = c2.number_input("Seed", 0, 10_000, 0)
     normalize = c3.selectbox(
         "Normalise tracks",
-        ["median", "none"],
-        help="median: divide each track by its median first (tracks whose gain varies by lab, "
-        "like the demo's); none: the paper's input",
+        ["none", "median"],
+        help="none: the paper's input; median: divide each track by its median first (tracks "
+        "whose gain varies by lab or depth)",
     )
     c4.write("")
     if c4.button("Train", type="primary", icon=":material/play_arrow:", disabled=busy):
