@@ -33,17 +33,16 @@ from ncv_core.demo.impute_panel import ensure_impute_panel  # noqa: E402
 from ncv_core.features.build import build_features  # noqa: E402
 from ncv_core.features.loci import read_loci  # noqa: E402
 from ncv_core.impute.export import export_missing  # noqa: E402
-from ncv_core.impute.regions import loci_regions  # noqa: E402
+from ncv_core.impute.regions import bed_regions, loci_regions  # noqa: E402
 from ncv_core.impute.scoring import summarize_scores  # noqa: E402
 from ncv_core.impute.sources import species_tracks  # noqa: E402
 from ncv_core.impute.workflow import evaluate_tracks, fit_tracks  # noqa: E402
 from ncv_core.io.manifest import read_manifest  # noqa: E402
-from ncv_core.io.peaks import read_regions  # noqa: E402
 from ncv_core.training import train  # noqa: E402
 
 
 def _bed(path: Path) -> list:
-    return [r[:3] for r in read_regions(path)]
+    return bed_regions(path)
 
 
 def _summary(rows: list[dict], prefix: str = "") -> dict:

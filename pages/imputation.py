@@ -7,8 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from ncv_core.features.loci import read_loci
-from ncv_core.impute.regions import loci_regions
-from ncv_core.io.peaks import read_regions
+from ncv_core.impute.regions import bed_regions, loci_regions
 from ui import cached, dataset, figures, frame, impute_jobs, render, state
 
 frame.require(__file__)
@@ -48,7 +47,7 @@ with st.expander("Tracks and model", expanded=st.session_state.get("ncv_impute_m
     c4.write("")
     if c4.button("Train", type="primary", icon=":material/play_arrow:", disabled=busy):
         if where == "a BED file":
-            regions = [r[:3] for r in read_regions(bed)]
+            regions = bed_regions(bed)
         else:
             loci = read_loci(state.dataset().loci).table
             regions = loci_regions(loci["chrom"].tolist(), loci["pos"].to_numpy(), context=context)

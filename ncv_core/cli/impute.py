@@ -140,11 +140,10 @@ def _regions(path: str | None, loci: str | None, window: int, context: int) -> l
     """The regions of ``--regions BED`` or ``--loci FILE`` (windows + context)."""
     from ncv_core.errors import NcvError
     from ncv_core.features.loci import read_loci
-    from ncv_core.impute.regions import loci_regions
-    from ncv_core.io.peaks import read_regions
+    from ncv_core.impute.regions import bed_regions, loci_regions
 
     if path is not None:
-        return [r[:3] for r in read_regions(path)]
+        return bed_regions(path)
     if loci is None:
         raise NcvError("give the regions: --regions BED or --loci FILE [--context BP]")
     table = read_loci(loci).table

@@ -4,21 +4,54 @@ Avocado's genome axis is made of 25-bp bins. A user's regions (a BED of region s
 ENCODE pilot regions, or the windows of a loci file plus some context) are snapped outwards to
 the grid (start down, end up to a multiple of the bin, clipped at the contig end), sorted by
 position within each contig (contigs keep the order in which they first appear) and merged where
-they overlap or touch, as :func:`ncv_core.impute.data.make_track_tensor` needs. Pure functions.
+they overlap or touch, as :func:`ncv_core.impute.data.make_track_tensor` needs. Pure functions,
+but for :func:`bed_regions`, which reads a BED through ``io.peaks.read_bed_intervals``.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from ncv_core.coords import contig_key, window_bounds
-from ncv_core.errors import NcvError
+from ncv_core.errors import NcvError, warn
 from ncv_core.impute.transform import BIN_SIZE
+from ncv_core.io.peaks import read_bed_intervals
 
 Region = tuple[str, int, int]
 """``(chrom, start, end)``, 0-based half-open."""
+
+
+def bed_regions(path: str | os.PathLike) -> list[Region]:
+    """The intervals of a BED file, in file order (not yet snapped).
+
+    Rows that are not intervals are left out with one warning naming how many and the first
+    (its line and reason); the good rows are kept.
+
+    Raises
+    ------
+    NcvError
+        When the file is missing or unreadable, or holds no interval at all.
+    """
+    table, rejected = read_bed_intervals(path)
+    if rejected:
+        first = rejected[0]
+        warn(
+            f"{path}: {len(rejected)} rows are not intervals and were left out; first: line "
+            f"{first.line}: {first.reason}"
+        )
+    if not len(table):
+        raise NcvError("holds no interval; expected BED rows chrom, start, end", path=path)
+    return list(
+        zip(
+            table["chrom"].astype(str).tolist(),
+            table["start"].tolist(),
+            table["end"].tolist(),
+            strict=True,
+        )
+    )
 
 
 def snap_regions(

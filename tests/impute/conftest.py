@@ -60,14 +60,14 @@ def lowrank_files(tmp_path_factory):
 @pytest.fixture(scope="session")
 def lowrank_run(lowrank_files):
     """``fit_tracks`` on both species of ``lowrank_files``, h0:DNase held out, 2 epochs."""
+    from ncv_core.impute.regions import bed_regions
     from ncv_core.impute.sources import species_tracks
     from ncv_core.impute.workflow import fit_tracks
     from ncv_core.io.manifest import read_manifest
-    from ncv_core.io.peaks import read_regions
 
     f = lowrank_files
     sources = [
-        species_tracks(sp, read_manifest(m), [r[:3] for r in read_regions(bed)])
+        species_tracks(sp, read_manifest(m), bed_regions(bed))
         for sp, m, bed in (("human", f.human, f.regions), ("mouse", f.mouse, f.mouse_regions))
     ]
     with _single_thread():

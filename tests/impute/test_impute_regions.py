@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ncv_core.errors import NcvError
+from ncv_core.errors import NcvError, NcvWarning
 from ncv_core.impute.peaks import imputed_peaks, mark_peak_fractions
-from ncv_core.impute.regions import loci_regions, region_bins, snap_regions
+from ncv_core.impute.regions import bed_regions, loci_regions, region_bins, snap_regions
 from ncv_core.impute.sources import bin_centres
 
 
@@ -72,3 +72,15 @@ def test_mark_fractions_are_means_over_tracks() -> None:
         "DNase": {"fraction": pytest.approx(0.2), "n_tracks": 2},
         "H3K4me3": {"fraction": 0.2, "n_tracks": 1},
     }
+
+
+def test_bed_regions_keep_names_order_and_good_rows(tmp_path) -> None:
+    bed = tmp_path / "r.bed"
+    bed.write_text("track name=x\n1\t100\t200\tname\nchr2 5 9\n")
+    assert bed_regions(bed) == [("1", 100, 200), ("chr2", 5, 9)]
+    bed.write_text("chr1\t10\t5\nchr1\t0\t50\n")
+    with pytest.warns(NcvWarning, match="1 rows are not intervals .* line 1: BED interval"):
+        assert bed_regions(bed) == [("chr1", 0, 50)]
+    bed.write_text("# nothing\n")
+    with pytest.raises(NcvError, match="holds no interval"):
+        bed_regions(bed)

@@ -7,7 +7,6 @@ import pytest
 from ncv_core.errors import NcvError
 from ncv_core.features.build import build_features
 from ncv_core.io.manifest import manifest_text, read_manifest
-from ncv_core.io.peaks import read_regions
 
 
 def test_imputed_column_spellings_and_default(tiny) -> None:
@@ -66,18 +65,3 @@ def test_features_read_an_imputed_track_and_record_it(tiny, tmp_path) -> None:
     assert imputed.meta["imputed_marks"] == ["DNase"] and measured.meta["imputed_marks"] == []
     rows = {t["mark"]: t for t in imputed.meta["tracks"]}
     assert rows["DNase"]["imputed"] is True and "imputed" not in rows["H3K27ac"]
-
-
-def test_read_regions_keeps_names_and_order(tmp_path) -> None:
-    bed = tmp_path / "r.bed"
-    bed.write_text("track name=x\n1\t100\t200\tname\nchr2 5 9\n")
-    assert read_regions(bed) == [("1", 100, 200, 2), ("chr2", 5, 9, 3)]
-    bed.write_text("chr1\t10\t5\n")
-    with pytest.raises(NcvError, match="line 1: empty or negative"):
-        read_regions(bed)
-    bed.write_text("chr1\tx\t5\n")
-    with pytest.raises(NcvError, match="line 1: not a BED row"):
-        read_regions(bed)
-    bed.write_text("# nothing\n")
-    with pytest.raises(NcvError, match="holds no region"):
-        read_regions(bed)
