@@ -91,7 +91,7 @@ fit, card = cached.imputation_model(model)
 truth_path = truth if truth and Path(truth).is_file() else None
 st.caption(
     f"Model `{Path(model).name}`: {len(fit.cells)} cell lines x {len(fit.assays)} marks, "
-    f"{len(card['measured'])} measured tracks, {len(card['history'])} epochs"
+    f"{len(card['measured'])} measured tracks, {len(card['history'])} epoch(s)"
     + (" (stopped early)" if card["stopped"] else "")
 )
 measured = {tuple(p) for p in card["measured"]}

@@ -232,13 +232,18 @@ def fit_summary(card: dict, tensor, out: object) -> str:
     hyper = card["hyper"]
     done = len(card["history"])
     what = (
-        f"fitted Avocado ({card['model']['size']}, seed {hyper['seed']}, {done} epochs"
+        f"fitted Avocado ({card['model']['size']}, seed {hyper['seed']}, {_n(done, 'epoch')}"
         + (", stopped early" if card["stopped"] else "")
-        + f", {hyper['mode']}) on {tensor.n_tracks} tracks of {len(tensor.cells)} cell lines x "
-        f"{len(tensor.assays)} marks over {tensor.n_bins:,} bins of {len(tensor.species)} "
-        "species"
+        + f", {hyper['mode']}) on {_n(tensor.n_tracks, 'track')} of "
+        f"{_n(len(tensor.cells), 'cell line')} x {_n(len(tensor.assays), 'mark')} over "
+        f"{tensor.n_bins:,} bins of {len(tensor.species)} species"
     )
     return f"{what}{score_phrase(card['metrics'].get('held_out'), 'held-out')} -> {out}"
+
+
+def _n(count: int, noun: str) -> str:
+    """``1 epoch``, ``5 epochs``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def score_phrase(summary: dict | None, what: str) -> str:
@@ -272,8 +277,8 @@ def predict(args: argparse.Namespace) -> int:
             )
         n = len(missing_pairs(fit_, card))
         print(
-            f"imputed {n} absent tracks; manifest with {len(card['tracks'])} measured + {n} "
-            f"imputed tracks -> {manifest}"
+            f"imputed {_n(n, 'absent track')}; manifest with {len(card['tracks'])} measured + "
+            f"{n} imputed -> {manifest}"
         )
         return 0
     if not (args.cell_line and args.mark and args.out) or args.out_dir:

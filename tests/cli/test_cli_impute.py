@@ -74,9 +74,7 @@ def test_fit_predict_features_evaluate(files, tmp_path, capsys) -> None:
 
     out_dir = tmp_path / "imputed"
     assert ncv("impute", "predict", "--model", model, "--all-missing", "--out-dir", out_dir) == 0
-    assert (
-        "imputed 1 absent tracks; manifest with 8 measured + 1 imputed" in capsys.readouterr().out
-    )
+    assert "imputed 1 absent track; manifest with 8 measured + 1 imputed" in capsys.readouterr().out
     specs = read_manifest(out_dir / "tracks.tsv")
     assert [(s.cell_line, s.mark) for s in specs if s.imputed] == [("h2", "H3K27ac")]
     assert len(specs) == 9 and (out_dir / "h2" / "H3K27ac.narrowPeak").exists()
@@ -109,7 +107,7 @@ def test_add_cell_line_trains_only_its_rows(files, tmp_path, capsys) -> None:
                *FAST) == 0  # fmt: skip
     assert ncv("impute", "fit", "--tracks", files.new_cell, "--add-cell-line", "h3", "--base", base,
                "--out", grown, *FAST) == 0  # fmt: skip
-    assert "3 tracks of 1 cell lines x 3 marks" in capsys.readouterr().out
+    assert "3 tracks of 1 cell line x 3 marks" in capsys.readouterr().out
     old, new = load_file(base / "model.safetensors"), load_file(grown / "model.safetensors")
     assert old.keys() == new.keys()
     for name in old:

@@ -39,7 +39,7 @@ ARGS = [
 ]
 WIDTH = 1400
 PAGES = ("data", "train", "evaluate", "importance", "mutagenesis", "lookup", "motifs", "models",
-         "cross_species")  # fmt: skip
+         "cross_species", "imputation")  # fmt: skip
 
 
 def _free_port() -> int:
@@ -196,6 +196,17 @@ def test_every_page_in_chromium(server) -> None:
             _idle(page)
             expect(page.locator(".js-plotly-plot")).to_have_count(2)  # + both stages' curves
             _check(page, "cross_species", shots)
+
+            _visit(page, "Imputation")  # 1 epoch over the demo panel's blocks
+            box = page.get_by_role("spinbutton", name="Epochs")
+            box.fill("1")
+            box.press("Enter")
+            _idle(page)
+            page.get_by_role("button", name="Train", exact=True).click()
+            page.wait_for_selector("text=Average-activity baseline", timeout=300_000)
+            _idle(page)
+            expect(page.locator(".js-plotly-plot")).to_have_count(2)  # training, the track
+            _check(page, "imputation", shots)
         finally:
             browser.close()
     assert sorted(p.stem for p in shots.glob("*.png")) == sorted(PAGES)
