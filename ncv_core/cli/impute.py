@@ -31,6 +31,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 NAME = "impute"
 HELP = "Avocado: impute missing tracks (fit, predict, evaluate)"
@@ -198,10 +199,14 @@ def fit(args: argparse.Namespace) -> int:
     from ncv_core.impute.folder import save_fit
     from ncv_core.impute.train import BATCH_SIZE
     from ncv_core.impute.workflow import fit_tracks
-    from ncv_core.io.tables import ensure_writable
+    from ncv_core.io.model_folder import check_model_target
+    from ncv_core.io.tables import check_outputs
     from ncv_core.progress import TqdmProgress
 
-    ensure_writable(args.out)
+    inputs = [args.tracks, args.regions, args.loci, args.genome, args.cross_tracks]
+    inputs += [args.cross_regions, args.cross_genome, args.base]
+    check_outputs([], inputs=inputs, folders=[args.out])
+    check_model_target(args.out)  # before the training, not after it
     held = parse_pairs(args.held_out)
     sources, base, prov = _sources(args)
     if args.threads is not None:
@@ -263,14 +268,16 @@ def predict(args: argparse.Namespace) -> int:
     from ncv_core.errors import NcvError
     from ncv_core.impute.export import export_missing, missing_pairs, write_imputed_track
     from ncv_core.impute.folder import load_fit
-    from ncv_core.io.tables import ensure_writable
+    from ncv_core.io.tables import check_outputs
     from ncv_core.progress import TqdmProgress
 
     fit_, card = load_fit(args.model)
+    # the model and every measured track (a manifest of the outputs lists them) stay untouched
+    inputs = [args.model] + [r[k] for r in card["tracks"] for k in ("signal", "peaks") if r.get(k)]
     if args.all_missing:
         if args.out_dir is None or args.cell_line or args.mark or args.out:
             raise NcvError("--all-missing takes --out-dir D (and no --cell-line/--mark/--out)")
-        ensure_writable(args.out_dir)
+        check_outputs([], inputs=inputs, folders=[args.out_dir])
         with interrupt_stops() as stop, TqdmProgress() as bar:
             manifest = export_missing(
                 fit_, card, args.out_dir, device=args.device, progress=bar, stop=stop
@@ -283,7 +290,8 @@ def predict(args: argparse.Namespace) -> int:
         return 0
     if not (args.cell_line and args.mark and args.out) or args.out_dir:
         raise NcvError("give --cell-line C --mark M --out FILE.bw, or --all-missing --out-dir D")
-    ensure_writable(args.out)
+    peaks_out = None if args.no_peaks else Path(args.out).with_suffix(".narrowPeak")
+    check_outputs([args.out, peaks_out], inputs=inputs)
     bw, peaks = write_imputed_track(
         fit_,
         card,
@@ -303,9 +311,11 @@ def evaluate(args: argparse.Namespace) -> int:
     from ncv_core.impute.folder import load_fit
     from ncv_core.impute.scoring import summarize_scores
     from ncv_core.impute.workflow import evaluate_tracks
-    from ncv_core.io.tables import table_format, write_table
+    from ncv_core.io.tables import check_outputs, table_paths, write_table
 
-    table_format(args.out)
+    check_outputs(
+        table_paths(args.out, meta=False), inputs=[args.model, args.truth, args.promoters]
+    )
     fit_, card = load_fit(args.model)
     rows = evaluate_tracks(
         fit_,

@@ -196,3 +196,8 @@ def test_bad_input_is_one_line_and_status_2(files, tmp_path, capsys) -> None:
     assert "no cell type 'zz'" in capsys.readouterr().err
     assert ncv("impute", "evaluate", "--model", tmp_path / "m", "--out", tmp_path / "s.tsv") == 2
     assert "nothing to score" in capsys.readouterr().err
+    # the folder of the measured tracks is never replaced by imputed ones
+    assert ncv("impute", "predict", "--model", tmp_path / "m", "--all-missing", "--out-dir",
+               files.root) == 2  # fmt: skip
+    assert "would replace the folder of the input" in capsys.readouterr().err
+    assert (files.root / "h0_DNase.bw").exists()
