@@ -96,7 +96,7 @@ def _parse_float(text: str) -> float | None:
         return None
 
 
-def _expand(rec: RowRecord) -> tuple[list[dict], list[Rejection]]:
+def expand_row(rec: RowRecord) -> tuple[list[dict], list[Rejection]]:
     """Validate one row on its own and split multi-ALT rows; returns (records, rejections)."""
 
     def reject(reason: str, category: str) -> tuple[list[dict], list[Rejection]]:
@@ -172,7 +172,8 @@ def _allele_problem(ref: str, alt: str) -> tuple[str, str] | None:
     return None
 
 
-def _frame(records: list[dict], baseline_columns: list[str]) -> pd.DataFrame:
+def records_frame(records: list[dict], baseline_columns: list[str]) -> pd.DataFrame:
+    """Loci records as a table: the locus columns, the baseline columns, ``_line`` and ``_raw``."""
     columns = [*LOCUS_COLUMNS, *baseline_columns, "_line", "_raw"]
     df = pd.DataFrame.from_records(records, columns=columns)
     df["pos"] = df["pos"].astype(np.int64)
@@ -225,14 +226,14 @@ def _batches(src: LociFile, chunk_size: int) -> Iterator[LociBatch]:
     rejected: list[Rejection] = []
 
     def batch() -> LociBatch:
-        table = _frame(records, baseline_columns)
+        table = records_frame(records, baseline_columns)
         return LociBatch(table, rejected, baseline_columns, src.path, src.fmt, header)
 
     for rec in reader:
         if isinstance(rec, Rejection):
             rejected.append(rec)
             continue
-        good, bad = _expand(rec)
+        good, bad = expand_row(rec)
         records.extend(good)
         rejected.extend(bad)
         if len(records) >= chunk_size:
@@ -247,7 +248,7 @@ def read_loci(path: str | os.PathLike, *, fmt: str | None = None) -> LociBatch:
     with LociFile(path, fmt=fmt) as src:
         batches = list(_batches(src, 1 << 62))
         if not batches:
-            return LociBatch(_frame([], []), [], [], src.path, src.fmt, {})
+            return LociBatch(records_frame([], []), [], [], src.path, src.fmt, {})
     return batches[0]
 
 
@@ -383,5 +384,5 @@ def parse_variant(text: str) -> LociBatch:
     rec = RowRecord(
         1, text.strip(), m["chrom"], m["pos"].replace(",", ""), m["ref"] or "", m["alt"] or ""
     )
-    records, rejected = _expand(rec)
-    return LociBatch(_frame(records, []), rejected, [], "typed variant", "text", {})
+    records, rejected = expand_row(rec)
+    return LociBatch(records_frame(records, []), rejected, [], "typed variant", "text", {})

@@ -21,7 +21,13 @@ import numpy as np
 from ncv_core.constants import LOCUS_COLUMNS
 from ncv_core.coords import window_bounds
 from ncv_core.errors import NcvError
-from ncv_core.features.loci import BOOKKEEPING_COLUMNS, LociBatch, Rejection, _expand, _frame
+from ncv_core.features.loci import (
+    BOOKKEEPING_COLUMNS,
+    LociBatch,
+    Rejection,
+    expand_row,
+    records_frame,
+)
 from ncv_core.io.loci_files import RowRecord
 
 __all__ = ["SequenceSet", "sequence_batch", "PASSTHROUGH_PREFIX"]
@@ -158,12 +164,12 @@ def sequence_batch(
             line, raw, seqs.add(seq), str(offset + 1), get["ref"][i], get["alt"][i],
             get["label"][i], ident,
         )  # fmt: skip
-        good, bad = _expand(rec)
+        good, bad = expand_row(rec)
         for g in good:
             g.update({extra_names[k]: rows.extra[k][i] for k in rows.extra})
         records.extend(good)
         rejected.extend(bad)
-    table = _frame(records, [])
+    table = records_frame(records, [])
     for k in rows.extra:
         table[extra_names[k]] = [r[extra_names[k]] for r in records]
     return LociBatch(table, rejected, [], path, "sequences", {"extra": list(extra_names.values())})
