@@ -4,15 +4,21 @@ line over the window, the ten nucleotide-composition features and the window's b
 Rows that cannot be used are written to FILE.rejected.tsv (file line, reason, row) and counted in
 a one-line summary; exit status 2 when no locus is usable or an input cannot be read.
 
-example:
+With --workers N, --scheduler ADDRESS or --cluster slurm the chunks are built by dask workers;
+the table is the same (docs/CLUSTER.md).
+
+examples:
   ncv features --loci loci.vcf.gz --genome hg19.fa --tracks tracks.tsv --cell-line K562 --out k562.parquet
+  ncv features ... --workers 2
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from ncv_core.cli._cluster import add_cluster_arguments, cluster_from_args, uses_cluster
 from ncv_core.constants import DEFAULT_WINDOW
 
 NAME = "features"
@@ -48,6 +54,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--no-cache", action="store_true", help="neither read nor write the feature cache"
     )
     p.add_argument("--chunk-size", type=int, default=50_000, help="loci per chunk (bounds memory)")
+    add_cluster_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,18 +70,26 @@ def run(args: argparse.Namespace) -> int:
 
     report = rejected_report_path(args.out)  # every output checked before any work
     check_outputs([*table_paths(args.out), report], inputs=[args.loci, args.genome, args.tracks])
-    with TqdmProgress() as progress:
-        result = build_features(
-            args.loci,
-            args.genome,
-            args.tracks,
-            args.cell_line,
-            window=args.window,
-            build=args.build,
-            use_cache=not args.no_cache,
-            chunk_size=args.chunk_size,
-            progress=progress,
-        )
+    options = {
+        "window": args.window,
+        "build": args.build,
+        "use_cache": not args.no_cache,
+        "chunk_size": args.chunk_size,
+    }
+    if uses_cluster(args):
+        from ncv_core.distributed import features_on_cluster
+
+        work_dir = args.work_dir or Path(args.out).resolve().parent
+        with cluster_from_args(args) as cluster, TqdmProgress(postfix_keys=("kept",)) as bar:
+            result = features_on_cluster(
+                cluster.client, args.loci, args.genome, args.tracks, args.cell_line,
+                work_dir=work_dir, resources=cluster.resources, progress=bar, **options,
+            )  # fmt: skip
+    else:
+        with TqdmProgress() as progress:
+            result = build_features(
+                args.loci, args.genome, args.tracks, args.cell_line, progress=progress, **options
+            )
     write_table(result.table, args.out, result.meta)
     write_rejections(result.rejected, report)
     print(f"{args.loci}: {result.summary}", file=sys.stdout)

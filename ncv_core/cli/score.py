@@ -28,11 +28,18 @@ examples:
   ncv score --model models/deepbind --model models/basset --loci variants.vcf \\
             --genome demo/genome.fa --rc-average --out scored.tsv
   ncv score --model models/deepbind --sequences library.tsv --out library-scores.tsv
+  ncv score ... --out scored.parquet --workers 2
+  ncv score ... --out scored.vcf.gz --cluster slurm --cluster-config slurm.yaml
+
+With --workers N, --scheduler ADDRESS or --cluster slurm the chunks are scored by dask workers
+and the outputs are the same files, byte for byte (docs/CLUSTER.md).
 """
 
 from __future__ import annotations
 
 import argparse
+
+from ncv_core.cli._cluster import add_cluster_arguments, cluster_scoring, uses_cluster
 
 NAME = "score"
 HELP = "score variants (ref vs alt) under models: TSV, Parquet or annotated VCF"

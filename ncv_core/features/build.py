@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -113,12 +113,14 @@ def iter_feature_chunks(
     window: int = DEFAULT_WINDOW,
     chunk_size: int = 50_000,
     progress: ProgressFn | None = None,
+    dedup: Deduplicator | None = None,
 ) -> Iterator[tuple[pd.DataFrame, LociBatch]]:
     """Stream ``(features, placed_batch)`` per chunk of a loci file; memory bounded by ``chunk_size``.
 
-    The placed batch carries that chunk's rejections. Duplicates are detected across chunks.
+    The placed batch carries that chunk's rejections. Duplicates are detected across chunks (by
+    ``dedup``, a fresh :class:`~ncv_core.features.loci.Deduplicator` unless given).
     """
-    dedup = Deduplicator()
+    dedup = Deduplicator() if dedup is None else dedup
     done = 0
     for batch in iter_loci(loci_path, chunk_size=chunk_size):
         check_header_build(batch, genome)
@@ -168,6 +170,7 @@ def build_features(
     use_cache: bool = True,
     chunk_size: int = 50_000,
     progress: ProgressFn | None = None,
+    engine: Callable[..., Iterator[tuple[pd.DataFrame, LociBatch]]] | None = None,
 ) -> FeatureResult:
     """The whole feature table of a loci file, from the on-disk cache when the inputs are unchanged.
 
@@ -185,6 +188,9 @@ def build_features(
         Feature cache folder (default ``<cache_root()>/features``, see :func:`ncv_core.io.cache.cache_root`).
     use_cache : bool
         Read and write the cache.
+    engine : callable, optional
+        Computes the chunks in place of :func:`iter_feature_chunks` (same arguments, same
+        chunks; e.g. :class:`ncv_core.distributed.ClusterFeatures`).
 
     Raises
     ------
@@ -205,7 +211,9 @@ def build_features(
             table, meta, rejected = hit
             warn_missing_contigs(meta.get("tracks_missing_contigs") or {})
             return FeatureResult(table, meta, rejected)
-        result = _compute(loci_path, genome, tracks, cell_line, window, chunk_size, progress)
+        result = _compute(
+            loci_path, genome, tracks, cell_line, window, chunk_size, progress, engine
+        )
     if cache:
         cache.put(key, result.table, result.meta, result.rejected)
     return result
@@ -219,9 +227,10 @@ def _compute(
     window: int,
     chunk_size: int,
     progress: ProgressFn | None,
+    engine=None,
 ) -> FeatureResult:
     chunks, rejected, baselines = [], [], []
-    for table, placed in iter_feature_chunks(
+    for table, placed in (engine or iter_feature_chunks)(
         loci_path, genome, tracks, window=window, chunk_size=chunk_size, progress=progress
     ):
         chunks.append(table)

@@ -14,7 +14,7 @@ import csv
 import io
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -73,12 +73,17 @@ def open_text(path: str) -> Iterator[io.BufferedIOBase]:
 
 
 def iter_lines(
-    fh: io.BufferedIOBase, path: str, tap: Callable[[int, bytes], None] | None = None
+    fh: io.BufferedIOBase,
+    path: str,
+    tap: Callable[[int, bytes], None] | None = None,
+    *,
+    start: int = 1,
 ) -> Iterator[tuple[int, str]]:
     """``(line_number, text)`` for every line at any line end (LF, CRLF, CR), decoded as UTF-8
     (BOM and line end stripped); an over-long line comes as a
-    :class:`~ncv_core.io.text.TooLong` string for the row reader to reject."""
-    return text_io.iter_lines(fh, path, tap=tap, long_lines="mark")
+    :class:`~ncv_core.io.text.TooLong` string for the row reader to reject. The first line is
+    number ``start`` (a chunk of a file starts further on)."""
+    return text_io.iter_lines(fh, path, tap=tap, long_lines="mark", start=start)
 
 
 def _damaged(number: int, text: str) -> Rejection | None:
@@ -169,6 +174,8 @@ class LociFile:
             raise
         self._tap = tap
         self._used = False
+        self._lines: Iterator[tuple[int, str]] | None = None
+        self._read = 0
 
     def rows(self) -> Iterator:
         """The format reader's header dict, then a :class:`RowRecord` or a rejection per row."""
@@ -176,6 +183,20 @@ class LociFile:
             raise RuntimeError(f"{self.path} was already read")
         self._used = True
         return read_rows(self._fh, self.fmt, self.path, tap=self._tap)
+
+    def read_through(self, line: int | None = None) -> None:
+        """Read lines without parsing them, each through ``tap``, until line ``line`` has been
+        read (None: to the end); instead of :meth:`rows`, when another process parses them."""
+        if self._lines is None:
+            if self._used:
+                raise RuntimeError(f"{self.path} was already read")
+            self._used = True
+            self._lines = iter_lines(self._fh, self.path, self._tap)
+        if line is None or line > self._read:
+            for number, _ in self._lines:
+                self._read = number
+                if line is not None and number >= line:
+                    break
 
     def close(self) -> None:
         self._ctx.__exit__(None, None, None)
@@ -259,6 +280,11 @@ def _vcf_rows(lines, path: str) -> Iterator:
 
 def _read_bed(lines: Iterator[tuple[int, str]], path: str) -> Iterator:
     yield {"baseline_columns": []}
+    yield from bed_rows(lines, path)
+
+
+def bed_rows(lines: Iterable[tuple[int, str]], path: str) -> Iterator:
+    """A :class:`RowRecord` or a rejection per BED data line of ``(number, text)`` pairs."""
     for number, text in lines:
         if not text.strip() or text.startswith(("#", "track", "browser")):
             continue
@@ -368,7 +394,12 @@ def _read_delimited(lines: Iterator[tuple[int, str]], path: str, delimiter: str)
             f"{path}: column(s) {', '.join(ignored)} are not numeric and are ignored "
             "(extra numeric columns are kept as baseline scores)"
         )
-    yield {"baseline_columns": [c for c in extra if c in numeric], "columns": columns}
+    yield {
+        "baseline_columns": [c for c in extra if c in numeric],
+        "columns": columns,
+        "delimiter": delimiter,
+        "header_line": header_line,
+    }
     for number, text in [*buffered, *lines]:
         if not text.strip() or text.startswith("#"):
             continue

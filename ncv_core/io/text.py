@@ -197,6 +197,7 @@ def iter_lines(
     *,
     tap: Callable[[int, bytes], None] | None = None,
     long_lines: str = "raise",
+    start: int = 1,
 ) -> Iterator[tuple[int, str]]:
     """``(line_number, text)`` for every line, decoded as UTF-8, its end and a BOM stripped.
 
@@ -207,6 +208,8 @@ def iter_lines(
     long_lines : {"raise", "mark"}
         A line over :data:`MAX_LINE` raises :class:`NcvError`, or (``"mark"``) comes as a
         :class:`TooLong` string (its first bytes) for the reader to reject.
+    start : int
+        The number of the first line (a piece of a file read on its own starts further on).
 
     Raises
     ------
@@ -214,9 +217,9 @@ def iter_lines(
         A line that is not UTF-8 (naming the line and byte), an over-long line, a gzip stream
         that ends early (naming the last line read).
     """
-    number = 0
+    number = start - 1
     try:
-        for number, data in enumerate(raw_lines(fh), start=1):
+        for number, data in enumerate(raw_lines(fh), start=start):
             if isinstance(data, LongLine) and (long_lines == "raise" or tap is not None):
                 raise NcvError(
                     f"is longer than {MAX_LINE >> 20} MiB; not a file of rows?",

@@ -1,0 +1,62 @@
+"""The cluster options shared by ``ncv score`` and ``ncv features`` (the logic is in
+:mod:`ncv_core.distributed`, imported only when one of them is given)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def add_cluster_arguments(p: argparse.ArgumentParser) -> None:
+    """``--workers N | --scheduler ADDRESS | --cluster slurm --cluster-config FILE.yaml``, plus
+    ``--torch-threads`` and ``--work-dir``."""
+    g = p.add_argument_group("cluster (dask; without these options the work runs in this process)")
+    one = g.add_mutually_exclusive_group()
+    one.add_argument(
+        "--workers", type=int, default=None, metavar="N",
+        help="start a local cluster of N worker processes (one thread each)",
+    )  # fmt: skip
+    one.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS",
+        help="use a running dask cluster, e.g. tcp://head-node:8786",
+    )  # fmt: skip
+    one.add_argument(
+        "--cluster", choices=["slurm"], default=None,
+        help="start workers as SLURM jobs through dask-jobqueue (needs --cluster-config)",
+    )  # fmt: skip
+    g.add_argument(
+        "--cluster-config", default=None, metavar="FILE.yaml",
+        help="jobs, cores, memory, walltime, queue, account, gpus, ... (docs/CLUSTER.md)",
+    )  # fmt: skip
+    g.add_argument(
+        "--torch-threads", type=int, default=None, metavar="N",
+        help="torch threads per worker (default 1; SLURM: the job's cores shared out)",
+    )  # fmt: skip
+    g.add_argument(
+        "--work-dir", default=None, metavar="DIR",
+        help="where the work folder goes (default: beside the output); every worker must see it",
+    )  # fmt: skip
+
+
+def uses_cluster(args: argparse.Namespace) -> bool:
+    """Whether a cluster option was given (else the single-process path runs, unchanged)."""
+    return any(getattr(args, k) is not None for k in ("workers", "scheduler", "cluster"))
+
+
+@contextmanager
+def cluster_from_args(args: argparse.Namespace) -> Iterator:
+    """The open :class:`ncv_core.distributed.Cluster`; its dashboard link is printed."""
+    from ncv_core.distributed import open_cluster
+
+    with open_cluster(
+        workers=args.workers,
+        scheduler=args.scheduler,
+        cluster=args.cluster,
+        cluster_config=args.cluster_config,
+        torch_threads=args.torch_threads,
+    ) as cluster:
+        link = cluster.dashboard or "not served (pip install bokeh to see it)"
+        print(f"dask: {cluster.description}; dashboard: {link}", file=sys.stderr)
+        yield cluster

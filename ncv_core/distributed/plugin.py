@@ -1,0 +1,129 @@
+"""What every worker holds open for a run: the model, the genome and the cell line's tracks.
+
+:class:`WorkerInputs` is a dask ``WorkerPlugin`` that carries paths and options only (it is
+pickled to each worker, so nothing unpicklable crosses the wire) and opens the inputs once per
+worker process, at its first task, in the thread that runs the tasks; a worker that is restarted
+opens them again. Tasks reach them through :func:`inputs_of`. The handles are used by one task at
+a time (a lock), so a worker started with several threads stays correct, if no faster; run
+workers with one thread each and give torch the cores (``torch_threads``).
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from distributed import WorkerPlugin, get_worker
+
+from ncv_core.errors import NcvWarning
+from ncv_core.features.tracks import TrackSet
+from ncv_core.io.genome import Genome
+from ncv_core.io.manifest import read_manifest
+
+
+@dataclass
+class Inputs:
+    """The open inputs of one worker (``model`` and ``tracks`` are None when not needed)."""
+
+    genome: Genome
+    tracks: TrackSet | None
+    model: Any
+    lock: threading.Lock
+
+
+class WorkerInputs(WorkerPlugin):
+    """Open a run's inputs on each worker, from paths.
+
+    Parameters
+    ----------
+    name : str
+        The plugin's name, unique to the run (tasks look it up by this name).
+    genome : str
+        Reference FASTA.
+    tracks, cell_line : str, optional
+        Tracks manifest and cell line (features and scores).
+    model : str, optional
+        Model folder (scores).
+    device : str, optional
+        Torch device of the model (None: CUDA if the worker has it, else CPU).
+    torch_threads : int
+        ``torch.set_num_threads`` on the worker (the nanny sets OMP/MKL threads to 1).
+    build : str, optional
+        Declared genome build.
+    """
+
+    idempotent = True
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        genome: str,
+        tracks: str | None = None,
+        cell_line: str | None = None,
+        model: str | None = None,
+        device: str | None = None,
+        torch_threads: int = 1,
+        build: str | None = None,
+    ) -> None:
+        self.name = name
+        self.paths = {"genome": genome, "tracks": tracks, "model": model, "build": build}
+        self.cell_line, self.device, self.torch_threads = cell_line, device, torch_threads
+        self._inputs: Inputs | None = None
+        self._open_lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_inputs"], state["_open_lock"] = None, None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._open_lock = threading.Lock()
+
+    def setup(self, worker) -> None:  # noqa: ANN001 - distributed.Worker
+        if self.paths["model"] is not None:
+            import torch
+
+            torch.set_num_threads(max(1, int(self.torch_threads)))
+
+    def teardown(self, worker) -> None:  # noqa: ANN001
+        if self._inputs is not None:
+            self._inputs.genome.close()
+            self._inputs = None
+
+    def inputs(self) -> Inputs:
+        """The open inputs, opened on first use (warnings are the client's to show)."""
+        with self._open_lock:
+            if self._inputs is None:
+                self._inputs = self._open()
+            return self._inputs
+
+    def _open(self) -> Inputs:
+        p = self.paths
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NcvWarning)
+            genome = Genome(p["genome"], build=p["build"])
+            try:
+                tracks = None
+                if p["tracks"] is not None:
+                    tracks = TrackSet(read_manifest(p["tracks"]), self.cell_line, genome)
+                model = None
+                if p["model"] is not None:
+                    from ncv_core.io.model_folder import load_model
+
+                    model = load_model(p["model"], device=self.device)
+            except BaseException:
+                genome.close()
+                raise
+        return Inputs(genome, tracks, model, threading.Lock())
+
+
+def inputs_of(name: str) -> Inputs:
+    """The open inputs of the run whose plugin is ``name``, on the worker running this task."""
+    plugin = get_worker().plugins.get(name)
+    if plugin is None:
+        raise RuntimeError(f"worker plugin {name!r} is not registered on this worker")
+    return plugin.inputs()

@@ -1,0 +1,122 @@
+"""Scoring on a 2-worker LocalCluster writes the single process's files, byte for byte."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from _cluster_cases import write_lines
+from ncv_core.cli import main
+from ncv_core.distributed import score_on_cluster
+from ncv_core.errors import NcvError
+from ncv_core.score import score_file
+
+pytestmark = pytest.mark.filterwarnings("ignore::ncv_core.errors.NcvWarning")
+
+OUTS = ("s.tsv", "s.parquet", "s.vcf.gz")
+
+
+def _both(inputs, model, cluster, loci: Path, tmp: Path, names=OUTS, **kw):
+    """Score ``loci`` in this process and on the cluster; the two folders' output paths."""
+    one, many = tmp / "one", tmp / "many"
+    one.mkdir(), many.mkdir()
+    args = (inputs.genome, inputs.tracks, "GM12878")
+    r1 = score_file(model, loci, *args, [one / n for n in names], **kw)
+    r2 = score_on_cluster(cluster.client, model, loci, *args, [many / n for n in names], **kw)
+    assert (r1.n_scored, r1.rejected) == (r2.n_scored, r2.rejected)
+    return r1, r2
+
+
+def _same_bytes(r1, r2) -> None:
+    for a, b in zip([*r1.outputs, r1.report], [*r2.outputs, r2.report], strict=True):
+        assert a.read_bytes() == b.read_bytes(), f"{b.name} differs"
+
+
+def test_cluster_outputs_equal_the_single_process_byte_for_byte(
+    demo_inputs, demo_model, cluster, tmp_path
+) -> None:
+    # 700-locus chunks: 5 chunks, index segments of 700 lines that do not line up with them
+    r1, r2 = _both(demo_inputs, demo_model, cluster, demo_inputs.vcf, tmp_path, chunk_size=700)
+    _same_bytes(r1, r2)
+    cats = {r.category for r in r1.rejected}
+    assert {"duplicate", "indel", "unknown contig", "ref mismatch", "no alt"} <= cats
+    assert r1.n_scored > 2900
+    far = [r for r in r1.rejected if r.category == "duplicate" and "line" in r.reason]
+    first_lines = [int(r.reason.split("line ")[1].split()[0]) for r in far]
+    assert any(r.line // 700 != f // 700 for r, f in zip(far, first_lines, strict=True))
+    assert not list(tmp_path.glob("many/.*"))  # no work folder or temporary file is left
+
+
+@pytest.mark.parametrize("codec", ["gzip", "bgzf"])
+def test_compressed_inputs_give_the_same_files(
+    demo_inputs, demo_model, cluster, tmp_path, codec
+) -> None:
+    loci = write_lines(demo_inputs.lines[:1500], tmp_path / f"in.{codec}.vcf.gz", codec)
+    r1, r2 = _both(demo_inputs, demo_model, cluster, loci, tmp_path, ("s.tsv", "s.vcf.gz"),
+                   chunk_size=400)  # fmt: skip
+    _same_bytes(r1, r2)
+
+
+def test_a_tsv_input_with_baseline_columns(demo_inputs, demo_model, cluster, tmp_path) -> None:
+    rows = ["# made for the test", "chrom\tpos\tref\talt\tlabel\tcadd\tnote"]
+    for i, line in enumerate(demo_inputs.lines):
+        f = line.split("\t")
+        if line.startswith("#") or len(f) < 8:
+            continue
+        rows.append("\t".join([f[0], f[1], f[3], f[4], str(i % 2), f[1][-2:], "x"]))
+    loci = write_lines(rows[:1200], tmp_path / "in.tsv")
+    r1, r2 = _both(demo_inputs, demo_model, cluster, loci, tmp_path, ("s.tsv",), chunk_size=300)
+    _same_bytes(r1, r2)
+
+
+def test_the_first_bad_line_in_file_order_is_the_error(
+    demo_inputs, demo_model, cluster, tmp_path
+) -> None:
+    raw = demo_inputs.vcf.read_bytes().split(b"\n")
+    raw[2500], raw[400] = b"\xff\xfe broken", b"\xff also broken"
+    loci = tmp_path / "bad.vcf"
+    loci.write_bytes(b"\n".join(raw))
+    errors = []
+    for run in (score_file, lambda *a, **k: score_on_cluster(cluster.client, *a, **k)):
+        with pytest.raises(NcvError) as exc:
+            run(demo_model, loci, demo_inputs.genome, demo_inputs.tracks, "GM12878",
+                tmp_path / "x.tsv", chunk_size=500)  # fmt: skip
+        errors.append(str(exc.value))
+    assert errors[0] == errors[1]
+    assert "line 401" in errors[0]
+    assert not (tmp_path / "x.tsv").exists()
+
+
+class _StopAfter:
+    """A stop flag that turns on after ``n`` checks."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def is_set(self) -> bool:
+        self.n -= 1
+        return self.n < 0
+
+
+def test_a_stopped_run_leaves_no_file_behind(demo_inputs, demo_model, cluster, tmp_path) -> None:
+    out = tmp_path / "s.parquet"
+    with pytest.raises(NcvError, match="stopped"):
+        score_on_cluster(
+            cluster.client, demo_model, demo_inputs.vcf, demo_inputs.genome, demo_inputs.tracks,
+            "GM12878", out, chunk_size=300, stop=_StopAfter(12),
+        )  # fmt: skip
+    assert list(tmp_path.iterdir()) == []  # no output, no report, no work folder, no .part
+
+
+def test_cli_workers_flag(demo_inputs, tmp_path, capsys) -> None:
+    common = ["score", "--model", str(demo_inputs.model), "--loci", str(demo_inputs.vcf),
+              "--genome", str(demo_inputs.genome), "--tracks", str(demo_inputs.tracks),
+              "--cell-line", "GM12878", "--chunk-size", "1000"]  # fmt: skip
+    assert main([*common, "--out", str(tmp_path / "one.vcf")]) == 0
+    assert main([*common, "--out", str(tmp_path / "two.vcf"), "--workers", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "a local cluster of 2 worker processes; dashboard:" in err
+    assert (tmp_path / "one.vcf").read_bytes() == (tmp_path / "two.vcf").read_bytes()
+    one, two = (tmp_path / f"{n}.rejected.tsv" for n in ("one", "two"))
+    assert one.read_bytes() == two.read_bytes()

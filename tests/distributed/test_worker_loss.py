@@ -1,0 +1,70 @@
+"""A worker killed while it scores a chunk: the scheduler runs the chunk again elsewhere and the
+files are still complete and identical. (Runs last: the cluster has a restarted worker after.)"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from distributed import WorkerPlugin
+
+from ncv_core.distributed import score_on_cluster
+from ncv_core.score import score_file
+
+pytestmark = pytest.mark.filterwarnings("ignore::ncv_core.errors.NcvWarning")
+
+
+class KillOnce(WorkerPlugin):
+    """SIGKILL this worker's process shortly after its first score task starts executing; only
+    one worker of the cluster does it (the first to create ``marker``), and it writes the key
+    of the task it interrupted into ``marker`` first."""
+
+    name = "test-kill-once"
+
+    def __init__(self, marker: str, delay: float) -> None:
+        self.marker, self.delay = marker, delay
+
+    def setup(self, worker) -> None:  # noqa: ANN001
+        self.worker = worker
+
+    def transition(self, key, start, finish, **kwargs) -> None:  # noqa: ANN001
+        if finish != "executing" or not str(key).startswith("ncv-score-"):
+            return
+        try:
+            fd = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return
+        threading.Thread(target=self._kill, args=(fd, key), daemon=True).start()
+
+    def _kill(self, fd: int, key) -> None:  # noqa: ANN001
+        time.sleep(self.delay)
+        ts = self.worker.state.tasks.get(key)
+        os.write(fd, f"{key} {ts.state if ts else 'gone'}".encode())
+        os.close(fd)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_killed_worker_is_replaced_and_the_output_is_unchanged(
+    demo_inputs, demo_model, cluster, tmp_path: Path
+) -> None:
+    args = (demo_inputs.vcf, demo_inputs.genome, demo_inputs.tracks, "GM12878")
+    names = ("s.tsv", "s.parquet", "s.vcf")
+    single = score_file(demo_model, *args, [tmp_path / f"one-{n}" for n in names], chunk_size=700)
+    marker = tmp_path / "killed.txt"
+    client = cluster.client
+    client.register_plugin(KillOnce(os.fspath(marker), delay=0.02))
+    try:
+        many = score_on_cluster(
+            client, demo_model, *args, [tmp_path / f"two-{n}" for n in names], chunk_size=700
+        )
+    finally:
+        client.unregister_worker_plugin(KillOnce.name)
+    key, state = marker.read_text().split()
+    assert key.startswith("ncv-score-") and state == "executing"  # killed mid-chunk
+    for a, b in zip([*single.outputs, single.report], [*many.outputs, many.report], strict=True):
+        assert a.read_bytes() == b.read_bytes(), b.name
+    client.wait_for_workers(2, timeout=60)  # the nanny restarted it
