@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from _cluster_cases import messy_vcf_lines, write_lines
+
 from ncv_core.demo import ensure_demo
 from ncv_core.errors import NcvWarning
 from ncv_core.features.build import build_features

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from _cluster_cases import write_lines
+
 from ncv_core.cli import main
 from ncv_core.distributed import score_on_cluster
 from ncv_core.errors import NcvError
