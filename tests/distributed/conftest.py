@@ -24,6 +24,7 @@ class Inputs:
     model: Path
     vcf: Path
     lines: list[str]
+    loci_tsv: Path
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +52,7 @@ def demo_inputs(tmp_path_factory: pytest.TempPathFactory) -> Inputs:
         save_model(train(table, meta=res.meta, method="supervised", epochs=1, seed=0), out / "m")
     messy = messy_vcf_lines(demo.genome, 3000, seed=0)
     vcf = write_lines(messy.lines, out / "messy.vcf")
-    return Inputs(demo.genome, demo.tracks, out / "m", vcf, messy.lines)
+    return Inputs(demo.genome, demo.tracks, out / "m", vcf, messy.lines, demo.loci["GM12878"])
 
 
 @pytest.fixture(scope="session")

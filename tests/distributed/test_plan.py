@@ -1,0 +1,73 @@
+"""The plan's two ingredients without a cluster: the single pass's chunk boundaries from per-line
+counts, and duplicates found across segments (then rejected per chunk) as one pass finds them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from _cluster_cases import messy_vcf_lines, write_lines
+from ncv_core.distributed.dedup import KeyRecorder, KnownDuplicates, find_duplicates
+from ncv_core.distributed.plan import WHOLE, cut_points
+from ncv_core.features.loci import Deduplicator, iter_loci, place
+from ncv_core.io.genome import Genome
+from ncv_core.io.loci_chunks import LociChunkFile, chunk_of, read_header, split_loci
+from ncv_core.io.parts import write_part
+
+
+def _naive_ends(counts: np.ndarray, chunk_size: int) -> list[int]:
+    """``iter_loci``'s rule, one line at a time: a chunk ends once it holds chunk_size loci."""
+    ends, held = [], 0
+    for line, c in enumerate(counts.tolist(), start=1):
+        held += c
+        if held >= chunk_size:
+            ends.append(line)
+            held = 0
+    return ends
+
+
+def test_cut_points_follow_the_single_pass_rule() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        counts = rng.choice([0, 1, 1, 1, 2, 5], int(rng.integers(0, 300))).astype(np.int32)
+        size = int(rng.integers(1, 40))
+        ends, held, start = [], 0, 0
+        for piece in np.array_split(counts, int(rng.integers(1, 6))):  # segments of any size
+            held = cut_points(piece, start + 1, size, held, ends)
+            start += len(piece)
+        assert ends == _naive_ends(counts, size)
+
+
+def test_duplicates_across_segments_are_rejected_as_one_pass_rejects_them(
+    demo_inputs, tmp_path: Path
+) -> None:
+    lines = messy_vcf_lines(demo_inputs.genome, 1500, seed=3).lines
+    path = write_lines(lines, tmp_path / "m.vcf")
+    fmt, header = read_header(path)
+    segments = split_loci(path, lines_per_segment=97, scratch=tmp_path)
+    with Genome(demo_inputs.genome) as genome:
+        single = [place(b, genome, window=150, dedup=Deduplicator()) for b in
+                  iter_loci(path, chunk_size=WHOLE)][0]  # fmt: skip
+        parts = []
+        for i, s in enumerate(segments):  # the index pass, segment by segment
+            recorder = KeyRecorder()
+            chunk = chunk_of(str(path), fmt, header, segments, s.first_line, s.last_line)
+            for batch in iter_loci(LociChunkFile(chunk), chunk_size=WHOLE):
+                place(batch, genome, window=150, dedup=recorder)
+            parts.append(write_part(recorder.frame(), tmp_path, f"keys-{i}"))
+        found = find_duplicates(parts)
+        n = segments[-1].last_line
+        rejected, kept = [], []
+        for first in range(1, n + 1, 211):  # chunks that match no segment
+            chunk = chunk_of(str(path), fmt, header, segments, first, min(n, first + 210))
+            mine = {k: v for k, v in found.items() if first <= k[0] <= first + 210}
+            for batch in iter_loci(LociChunkFile(chunk), chunk_size=WHOLE):
+                placed = place(batch, genome, window=150, dedup=KnownDuplicates(mine))
+                rejected += placed.rejected
+                kept.append(placed.table)
+    assert rejected == single.rejected
+    assert sum(len(t) for t in kept) == len(single.table)
+    dups = [r for r in single.rejected if r.category == "duplicate"]
+    assert len(dups) == len(found) > 20
+    assert any("its label was" in r.reason for r in dups)
