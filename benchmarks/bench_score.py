@@ -7,13 +7,24 @@ same run on a subsample, scores one variant at a time: pyfaidx window + two pyBi
 ``stats(exact=True)`` per track + composition, then one forward pass for the reference and one
 for the alternative.
 
-Usage: ``python benchmarks/bench_score.py [--n 100000] [--baseline-n 1000]``
+With ``--workers 1,2`` the same VCF is then scored on a dask LocalCluster of 1 and of 2 worker
+processes (``score_on_cluster``, what ``ncv score --workers N`` runs), each in a child process:
+end-to-end time (cluster start, model loading, index pass, scoring, assembly), the time once the
+cluster is up, the peak RSS of each worker and of the client, and that the Parquet output is
+byte-identical to the single process's. ``--overhead N`` also times N no-op tasks through the
+engine's task runner on the largest cluster (the scheduler's cost per task).
+
+Usage: ``python benchmarks/bench_score.py [--n 100000] [--baseline-n 1000] [--workers 1,2]
+[--overhead 2000]``
 Target (issue 4): >= 3,300 variants/s end to end (1M in <= 5 min) and <= 2 GB RSS on 2 cores.
+Target (issue 12, 1M variants, 2 cores): 2 workers >= 1.7x one worker and >= 6,000 variants/s,
+<= 1 GB RSS per worker.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import subprocess
@@ -91,6 +102,39 @@ def _score_help() -> str:
     return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT).stdout
 
 
+def run_workers(args, tmp: Path, n_workers: list[int], single_rate: float) -> None:
+    """Each cluster size in a child process; print its line and check the output is identical."""
+    reference = (tmp / "scores.parquet").read_bytes()
+    rates = {}
+    for w in n_workers:
+        out = tmp / f"scores-{w}.parquet"
+        cmd = [sys.executable, str(ROOT / "benchmarks" / "_cluster_child.py"), str(w),
+               "--model", str(tmp / "model"),
+               "--vcf", str(tmp / "variants.vcf"), "--out", str(out),
+               "--overhead", str(args.overhead if w == max(n_workers) else 0)]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        if proc.returncode != 0:
+            raise SystemExit(proc.stderr)
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        rates[w] = r["scored"] / r["total_s"]
+        same = out.read_bytes() == reference
+        print(
+            f"  {w} worker{'s' if w > 1 else ' '} (end to end):      {r['total_s']:7.1f} s  "
+            f"{rates[w]:8,.0f} variants/s  ({r['scored'] / r['scoring_s']:,.0f}/s once up)  "
+            f"peak RSS per worker {', '.join(f'{m:,.0f}' for m in r['worker_mb'])} MB, "
+            f"client {r['client_mb']:,.0f} MB; load {r['load'][0]:.2f}; "
+            f"{'identical' if same else 'DIFFERENT'} Parquet"
+        )
+        if r["per_task_s"] is not None:
+            print(f"  scheduler overhead: {r['per_task_s'] * 1e3:.2f} ms per task "
+                  f"({args.overhead:,} no-op tasks on {w} workers)")  # fmt: skip
+    if 1 in rates and len(rates) > 1:
+        top = max(rates)
+        print(f"  {top} workers / 1 worker: {rates[top] / rates[1]:.2f}x; "
+              f"/ single process: {rates[top] / single_rate:.2f}x "
+              "(target >= 1.7x, >= 6,000 variants/s, <= 1 GB per worker)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
@@ -98,7 +142,10 @@ def main() -> None:
     parser.add_argument(
         "--background", type=int, default=0, help="ncv score's random-SNV background (default 0)"
     )
+    parser.add_argument("--workers", default=None, help="cluster sizes to compare, e.g. 1,2")
+    parser.add_argument("--overhead", type=int, default=0, help="no-op tasks to time")
     args = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
     warnings.simplefilter("ignore", NcvWarning)
     demo = ensure_demo()
     with tempfile.TemporaryDirectory() as tmp:
@@ -136,6 +183,11 @@ def main() -> None:
         rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         scored = len(pd.read_parquet(tmp / "scores.parquet"))
         slow = naive(tmp / "model", demo, vcf, args.baseline_n)
+        fast_rate = scored / fast
+        if args.workers:
+            print(f"  single process (ncv score): {fast:7.1f} s  {fast_rate:8,.0f} variants/s  "
+                  f"peak RSS {rss_mb:,.0f} MB; load {os.getloadavg()[0]:.2f}")  # fmt: skip
+            run_workers(args, tmp, [int(w) for w in args.workers.split(",")], fast_rate)
     fast_rate, slow_rate = scored / fast, args.baseline_n / slow
     print(
         f"cores: {os.cpu_count()}; model ssl_dnn; {scored:,} variants scored ({args.n:,} in the VCF)"

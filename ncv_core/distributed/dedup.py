@@ -71,22 +71,30 @@ def find_duplicates(parts: Iterable[str | Path]) -> dict[DuplicateKey, str]:
     hashes = [read_part(p, columns=["hash"])["hash"].to_numpy(np.uint64) for p in parts]
     if not hashes:
         return {}
-    every = np.concatenate(hashes)
-    values, counts = np.unique(every, return_counts=True)
-    repeated = values[counts > 1]
-    if not len(repeated):
+    repeated = _repeated(np.concatenate(hashes))
+    if not repeated.any():
         return {}
     dedup, found = Deduplicator(), {}
-    for path, h in zip(parts, hashes, strict=True):
-        rows = np.flatnonzero(np.isin(h, repeated))
+    bounds = np.cumsum([0, *map(len, hashes)])
+    for path, lo, hi in zip(parts, bounds[:-1], bounds[1:], strict=True):
+        rows = np.flatnonzero(repeated[lo:hi])
         if not len(rows):
             continue
-        keys = read_part(path).iloc[rows]
-        for chrom, pos, alt, line, label, rank in zip(
-            keys["chrom"], keys["pos"], keys["alt"], keys["line"], keys["label"], keys["rank"],
-            strict=True,
-        ):  # fmt: skip
-            reason = dedup.check(chrom, int(pos), alt, int(line), float(label))
+        keys = read_part(path, columns=KEY_COLUMNS[:-1]).iloc[rows]
+        columns = [keys[c].tolist() for c in KEY_COLUMNS[:-1]]  # Python scalars, fast to zip
+        for chrom, pos, alt, line, label, rank in zip(*columns, strict=True):
+            reason = dedup.check(chrom, pos, alt, line, label)
             if reason is not None:
-                found[(int(line), alt, int(rank))] = reason
+                found[(line, alt, rank)] = reason
     return found
+
+
+def _repeated(values: np.ndarray) -> np.ndarray:
+    """``(N,)`` bool: the entries of ``values`` ``(N,)`` that occur more than once (one sort)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    same = ordered[1:] == ordered[:-1]
+    out = np.zeros(len(values), dtype=bool)
+    out[order[1:][same]] = True
+    out[order[:-1][same]] = True
+    return out

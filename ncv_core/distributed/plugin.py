@@ -10,6 +10,7 @@ workers with one thread each and give torch the cores (``torch_threads``).
 
 from __future__ import annotations
 
+import re
 import threading
 import warnings
 from dataclasses import dataclass
@@ -88,6 +89,8 @@ class WorkerInputs(WorkerPlugin):
             import torch
 
             torch.set_num_threads(max(1, int(self.torch_threads)))
+            n_gpus = torch.cuda.device_count() if self.device is None else 0
+            self.device = pick_device(self.device, worker.name, n_gpus)
 
     def teardown(self, worker) -> None:  # noqa: ANN001
         if self._inputs is not None:
@@ -127,3 +130,14 @@ def inputs_of(name: str) -> Inputs:
     if plugin is None:
         raise RuntimeError(f"worker plugin {name!r} is not registered on this worker")
     return plugin.inputs()
+
+
+def pick_device(device: str | None, worker_name: object, n_gpus: int) -> str | None:
+    """The torch device of a worker: ``device`` when given; else, when the worker sees several
+    GPUs, ``cuda:<k mod n_gpus>`` for the number ``k`` that ends its name (``dask worker
+    --nworkers 2`` names them ``...-0`` and ``...-1``; a LocalCluster ``0``, ``1``, ...), so
+    the workers of one machine share its GPUs out; else None (CUDA if any, else CPU)."""
+    if device is not None or n_gpus < 2:
+        return device
+    found = re.search(r"(\d+)$", str(worker_name))
+    return f"cuda:{int(found.group(1)) % n_gpus if found else 0}"

@@ -24,6 +24,7 @@ from ncv_core.distributed.dedup import KnownDuplicates
 from ncv_core.distributed.plan import WHOLE, ChunkJob, plan_chunks
 from ncv_core.distributed.plugin import WorkerInputs, inputs_of
 from ncv_core.distributed.run import run_ordered
+from ncv_core.errors import NcvError
 from ncv_core.io.loci_chunks import LociChunkFile, read_header
 from ncv_core.io.loci_files import LociFile
 from ncv_core.io.parts import (
@@ -193,12 +194,10 @@ def score_on_cluster(
     each worker loads again. The work folder goes beside the first output unless ``work_dir``
     says where (it must be seen by every worker); it is removed at the end.
     """
-    first = out if isinstance(out, (str, os.PathLike)) else next(iter(out), None)
     if model.path is None:
-        from ncv_core.errors import NcvError
-
         raise NcvError("scoring on a cluster needs a model loaded from a folder (load_model)")
-    with work_folder(first if first is not None else "scores", work_dir) as folder:
+    outs = [out] if isinstance(out, (str, os.PathLike)) else list(out)
+    with work_folder(outs[0] if outs else "scores", work_dir) as folder:
         engine = ClusterScoring(
             client, folder, model_path=model.path, device=device,
             torch_threads=torch_threads, resources=resources,

@@ -120,3 +120,18 @@ def test_cli_workers_flag(demo_inputs, tmp_path, capsys) -> None:
     assert (tmp_path / "one.vcf").read_bytes() == (tmp_path / "two.vcf").read_bytes()
     one, two = (tmp_path / f"{n}.rejected.tsv" for n in ("one", "two"))
     assert one.read_bytes() == two.read_bytes()
+
+
+def test_a_file_without_variants_fails_the_same_way(
+    demo_inputs, demo_model, cluster, tmp_path
+) -> None:
+    loci = write_lines(demo_inputs.lines[:4] + ["# nothing else"], tmp_path / "empty.vcf")
+    errors = []
+    for run in (score_file, lambda *a, **k: score_on_cluster(cluster.client, *a, **k)):
+        out = tmp_path / f"{len(errors)}.tsv"
+        with pytest.raises(NcvError) as exc:
+            run(demo_model, loci, demo_inputs.genome, demo_inputs.tracks, "GM12878", out)
+        errors.append(str(exc.value))
+        assert not out.exists()
+    assert errors[0] == errors[1]
+    assert (tmp_path / "0.rejected.tsv").read_bytes() == (tmp_path / "1.rejected.tsv").read_bytes()

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
 from _cluster_cases import messy_vcf_lines, write_lines
+
 from ncv_core.distributed.dedup import KeyRecorder, KnownDuplicates, find_duplicates
 from ncv_core.distributed.plan import WHOLE, cut_points
 from ncv_core.features.loci import Deduplicator, iter_loci, place
@@ -71,3 +71,15 @@ def test_duplicates_across_segments_are_rejected_as_one_pass_rejects_them(
     dups = [r for r in single.rejected if r.category == "duplicate"]
     assert len(dups) == len(found) > 20
     assert any("its label was" in r.reason for r in dups)
+
+
+def test_repeated_marks_every_copy_of_a_repeated_value() -> None:
+    from collections import Counter
+
+    from ncv_core.distributed.dedup import _repeated
+
+    rng = np.random.default_rng(2)
+    values = rng.integers(0, 50, 300).astype(np.uint64)
+    counts = Counter(values.tolist())
+    assert _repeated(values).tolist() == [counts[v] > 1 for v in values.tolist()]
+    assert _repeated(np.array([], dtype=np.uint64)).tolist() == []

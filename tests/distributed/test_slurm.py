@@ -63,3 +63,14 @@ def test_gpu_job_script_runs_one_worker_per_gpu() -> None:
 def test_cluster_option_errors(kwargs: dict, message: str) -> None:
     with pytest.raises(NcvError, match=message), open_cluster(**kwargs):
         pass
+
+
+def test_workers_of_one_machine_share_its_gpus_out() -> None:
+    from ncv_core.distributed.plugin import pick_device
+
+    assert pick_device(None, "SLURMCluster-3-1", 2) == "cuda:1"
+    assert pick_device(None, "ncv-worker-4", 2) == "cuda:0"
+    assert pick_device(None, 5, 4) == "cuda:1"  # a LocalCluster's names are 0, 1, ...
+    assert pick_device(None, "x", 2) == "cuda:0"
+    assert pick_device(None, "w-1", 1) is None  # one GPU (or none): the default rule
+    assert pick_device("cpu", "w-1", 8) == "cpu"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from _cluster_cases import write_lines
+
 from ncv_core.errors import NcvError
 from ncv_core.io.loci_chunks import (
     LociChunkFile,
