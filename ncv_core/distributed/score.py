@@ -134,7 +134,7 @@ class ClusterScoring:
         plugin = WorkerInputs(
             f"ncv-inputs-{uuid.uuid4().hex[:12]}",
             genome=os.fspath(genome_path),
-            tracks=os.fspath(tracks_path),
+            tracks=None if tracks_path is None else os.fspath(tracks_path),
             cell_line=cell_line,
             model=self.model_path,
             device=self.device,

@@ -52,9 +52,9 @@ def test_cluster_outputs_equal_the_single_process_byte_for_byte(
 def test_compressed_inputs_give_the_same_files(
     demo_inputs, demo_model, cluster, tmp_path, codec
 ) -> None:
-    loci = write_lines(demo_inputs.lines[:1500], tmp_path / f"in.{codec}.vcf.gz", codec)
+    loci = write_lines(demo_inputs.lines[:900], tmp_path / f"in.{codec}.vcf.gz", codec)
     r1, r2 = _both(demo_inputs, demo_model, cluster, loci, tmp_path, ("s.tsv", "s.vcf.gz"),
-                   chunk_size=400)  # fmt: skip
+                   chunk_size=250)  # fmt: skip
     _same_bytes(r1, r2)
 
 
@@ -110,9 +110,10 @@ def test_a_stopped_run_leaves_no_file_behind(demo_inputs, demo_model, cluster, t
 
 
 def test_cli_workers_flag(demo_inputs, tmp_path, capsys) -> None:
-    common = ["score", "--model", str(demo_inputs.model), "--loci", str(demo_inputs.vcf),
+    loci = write_lines(demo_inputs.lines[:800], tmp_path / "in.vcf")
+    common = ["score", "--model", str(demo_inputs.model), "--loci", str(loci),
               "--genome", str(demo_inputs.genome), "--tracks", str(demo_inputs.tracks),
-              "--cell-line", "GM12878", "--chunk-size", "1000"]  # fmt: skip
+              "--cell-line", "GM12878", "--chunk-size", "300"]  # fmt: skip
     assert main([*common, "--out", str(tmp_path / "one.vcf")]) == 0
     assert main([*common, "--out", str(tmp_path / "two.vcf"), "--workers", "2"]) == 0
     err = capsys.readouterr().err
