@@ -27,6 +27,11 @@ def _peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def _cpu_s() -> float:
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("workers", type=int)
@@ -52,6 +57,7 @@ def main() -> None:
         )
         end = time.perf_counter()
         rss = cluster.client.run(_peak_rss_kb)
+        cpu = cluster.client.run(_cpu_s)
         per_task = None
         if args.overhead:
             t = time.perf_counter()
@@ -65,6 +71,8 @@ def main() -> None:
         "scoring_s": end - up,
         "worker_mb": sorted(v / 1024 for v in rss.values()),
         "client_mb": _peak_rss_kb() / 1024,
+        "worker_cpu_s": sum(cpu.values()),
+        "client_cpu_s": _cpu_s(),
         "per_task_s": per_task,
         "load": os.getloadavg(),
     }

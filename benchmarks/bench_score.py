@@ -122,7 +122,9 @@ def run_workers(args, tmp: Path, n_workers: list[int], single_rate: float) -> No
             f"  {w} worker{'s' if w > 1 else ' '} (end to end):      {r['total_s']:7.1f} s  "
             f"{rates[w]:8,.0f} variants/s  ({r['scored'] / r['scoring_s']:,.0f}/s once up)  "
             f"peak RSS per worker {', '.join(f'{m:,.0f}' for m in r['worker_mb'])} MB, "
-            f"client {r['client_mb']:,.0f} MB; load {r['load'][0]:.2f}; "
+            f"client {r['client_mb']:,.0f} MB; CPU workers {r['worker_cpu_s']:,.0f} s + client "
+            f"{r['client_cpu_s']:,.0f} s ({r['scored'] / r['worker_cpu_s']:,.0f} variants per "
+            f"worker CPU-second); load {r['load'][0]:.2f}; "
             f"{'identical' if same else 'DIFFERENT'} Parquet"
         )
         if r["per_task_s"] is not None:
@@ -178,6 +180,8 @@ def main() -> None:
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         fast = time.perf_counter() - t0
+        use = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_s = use.ru_utime + use.ru_stime
         if proc.returncode != 0:
             raise SystemExit(proc.stderr)
         rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -186,7 +190,9 @@ def main() -> None:
         fast_rate = scored / fast
         if args.workers:
             print(f"  single process (ncv score): {fast:7.1f} s  {fast_rate:8,.0f} variants/s  "
-                  f"peak RSS {rss_mb:,.0f} MB; load {os.getloadavg()[0]:.2f}")  # fmt: skip
+                  f"peak RSS {rss_mb:,.0f} MB; CPU {cpu_s:,.0f} s "
+                  f"({scored / cpu_s:,.0f} variants per CPU-second); "
+                  f"load {os.getloadavg()[0]:.2f}")  # fmt: skip
             run_workers(args, tmp, [int(w) for w in args.workers.split(",")], fast_rate)
     fast_rate, slow_rate = scored / fast, args.baseline_n / slow
     print(
