@@ -271,6 +271,7 @@ def score_file(
     max_len: int | None = None,
     sequences: bool = False,
     top: int = 20,
+    engine=None,
 ) -> ScoreReport:
     """Score a loci file (or a sequence table) into one or more outputs in a single pass over it
     (``ncv score``). The options after ``stop`` are :func:`iter_scores`'s.
@@ -285,6 +286,10 @@ def score_file(
         beside the first output (``<out>.rejected.tsv``).
     top : int
         How many of the largest effects the report keeps (:func:`top_effects`).
+    engine : callable, optional
+        Computes the chunks in place of :func:`iter_scores` (same arguments, same chunks), e.g.
+        :class:`ncv_core.distributed.ClusterScoring`, which reads the open loci file only to
+        feed an annotated VCF.
 
     Returns
     -------
@@ -315,7 +320,7 @@ def score_file(
             )
         for w in writers:
             stack.enter_context(w)
-        for chunk in iter_scores(
+        for chunk in (engine or iter_scores)(
             models, src, genome_path, tracks_path, cell_line, chunk_size=chunk_size,
             batch_size=batch_size, progress=progress, stop=stop, rc_average=rc_average,
             background=background, background_seed=background_seed,

@@ -60,3 +60,21 @@ def cluster_from_args(args: argparse.Namespace) -> Iterator:
         link = cluster.dashboard or "not served (pip install bokeh to see it)"
         print(f"dask: {cluster.description}; dashboard: {link}", file=sys.stderr)
         yield cluster
+
+
+@contextmanager
+def cluster_scoring(args: argparse.Namespace) -> Iterator:
+    """None without a cluster option (the single-process path, unchanged), else the
+    :class:`ncv_core.distributed.ClusterScoring` engine of an open cluster, its work folder
+    beside ``args.out`` (or in ``--work-dir``) until the end."""
+    if not uses_cluster(args):
+        yield None
+        return
+    from ncv_core.distributed import ClusterScoring
+    from ncv_core.io.parts import work_folder
+
+    with cluster_from_args(args) as cluster, work_folder(args.out, args.work_dir) as folder:
+        yield ClusterScoring(
+            cluster.client, folder, device=args.device, torch_threads=cluster.torch_threads,
+            resources=cluster.resources,
+        )  # fmt: skip

@@ -102,6 +102,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--device", default=None, help="torch device (default: cuda if available, else cpu)"
     )
+    add_cluster_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -118,9 +119,10 @@ def run(args: argparse.Namespace) -> int:
         [args.out, rejected_report_path(args.out)],
         inputs=[source, args.genome, args.tracks, *args.model],
     )
-    models = [load_model(m, device=args.device) for m in args.model]
+    on_cluster = uses_cluster(args)  # the workers load their own copies; here only the cards
+    models = [load_model(m, device="cpu" if on_cluster else args.device) for m in args.model]
     background = 0 if args.no_background else args.background
-    with TqdmProgress(postfix_keys=("scored",)) as progress:
+    with cluster_scoring(args) as engine, TqdmProgress(postfix_keys=("scored",)) as progress:
         done = score_file(
             models if len(models) > 1 else models[0],
             source,
@@ -138,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
             max_len=args.max_len,
             sequences=args.sequences is not None,
             top=5,
+            engine=engine,
         )
     print(f"{source}: {done.summary}")
     if done.background is not None:

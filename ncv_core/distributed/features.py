@@ -17,8 +17,8 @@ from pathlib import Path
 from distributed import Client
 
 from ncv_core.distributed.dedup import KnownDuplicates
-from ncv_core.distributed.plan import WHOLE, ChunkJob, plan_chunks
-from ncv_core.distributed.plugin import WorkerInputs, inputs_of
+from ncv_core.distributed.plan import WHOLE, ChunkJob, Placement, plan_chunks
+from ncv_core.distributed.plugin import WorkerInputs, inputs_of, merge_missing, take_missing
 from ncv_core.distributed.run import run_ordered
 from ncv_core.features.build import FeatureResult, build_features, iter_feature_chunks
 from ncv_core.features.loci import LociBatch
@@ -40,6 +40,7 @@ def feature_task(plugin: str, job: ChunkJob, window: int, folder: str, name: str
     ``<name>.rejected``."""
     inputs = inputs_of(plugin)
     with inputs.lock:
+        take_missing(inputs)
         chunks = list(
             iter_feature_chunks(
                 LociChunkFile(job.chunk),
@@ -50,10 +51,12 @@ def feature_task(plugin: str, job: ChunkJob, window: int, folder: str, name: str
                 dedup=KnownDuplicates(job.duplicates),
             )
         )
+        missing = take_missing(inputs)
     if not chunks:
-        return {"features": None, "rejected": None, "kept": 0}
+        return {"features": None, "rejected": None, "kept": 0, "missing": missing}
     ((table, placed),) = chunks
     return {
+        "missing": missing,
         "features": os.fspath(write_part(table, folder, f"{name}.features")),
         "rejected": os.fspath(write_rejection_part(placed.rejected, folder, f"{name}.rejected")),
         "kept": len(table),
@@ -107,9 +110,9 @@ class ClusterFeatures:
         try:
             jobs = plan_chunks(
                 self.client, plugin.name, loci, fmt, header, chunk_size=chunk_size,
-                window=window, folder=self.folder, resources=self.resources,
+                placement=Placement(window), folder=self.folder, resources=self.resources,
                 lines_per_segment=self.lines_per_segment, progress=progress,
-            )  # fmt: skip
+            ).jobs  # fmt: skip
             calls = [
                 (plugin.name, job, window, os.fspath(self.folder), f"chunk-{i:06d}")
                 for i, job in enumerate(jobs)
@@ -119,6 +122,7 @@ class ClusterFeatures:
                 self.client, feature_task, calls, stage="features", resources=self.resources,
                 progress=progress, count=lambda r: {"kept": r["kept"]},
             ):  # fmt: skip
+                merge_missing(tracks.missing_contigs, result["missing"])
                 if result["features"] is None:
                     continue
                 table = read_part(result["features"])

@@ -19,7 +19,6 @@ the workers, the client only counts newlines.
 
 from __future__ import annotations
 
-import bisect
 import os
 import zlib
 from dataclasses import dataclass
@@ -28,12 +27,12 @@ from pathlib import Path
 import numpy as np
 from distributed import Client
 
-from ncv_core.distributed.dedup import DuplicateKey, KeyRecorder, find_duplicates
+from ncv_core.distributed.dedup import DuplicateKey, KeyRecorder, chunk_share, find_duplicates
 from ncv_core.distributed.plugin import inputs_of
 from ncv_core.distributed.run import run_ordered
 from ncv_core.features.loci import iter_loci, place
 from ncv_core.io.loci_chunks import LociChunk, LociChunkFile, chunk_of, split_loci
-from ncv_core.io.parts import write_part
+from ncv_core.io.parts import read_part, write_part
 from ncv_core.progress import ProgressFn, StopFlag
 
 WHOLE = 1 << 62
@@ -41,14 +40,32 @@ WHOLE = 1 << 62
 
 
 @dataclass(frozen=True)
+class Placement:
+    """How the pipeline places loci: :func:`ncv_core.features.loci.place`'s options."""
+
+    window: int
+    max_len: int = 1
+    keep_duplicates: bool = False
+
+
+@dataclass(frozen=True)
 class ChunkJob:
-    """One chunk of the single pass, and the duplicates it must reject."""
+    """One chunk of the single pass, its share of the duplicates, and how many loci it places."""
 
     chunk: LociChunk
-    duplicates: dict[DuplicateKey, str]
+    duplicates: dict[DuplicateKey, tuple[int, float]]
+    n_placed: int = 0
 
 
-def index_task(plugin: str, chunk: LociChunk, window: int, folder: str, name: str) -> dict:
+@dataclass
+class Plan:
+    """The chunks in order, and the index pass's key parts (for :func:`.dedup.memo_plan`)."""
+
+    jobs: list[ChunkJob]
+    parts: list[str]
+
+
+def index_task(plugin: str, chunk: LociChunk, placement: Placement, folder: str, name: str) -> dict:
     """Parse and place one segment: per-line locus counts (zlib of int32) and a keys part."""
     inputs = inputs_of(plugin)
     recorder = KeyRecorder()
@@ -56,7 +73,10 @@ def index_task(plugin: str, chunk: LociChunk, window: int, folder: str, name: st
     with inputs.lock:
         for batch in iter_loci(LociChunkFile(chunk), chunk_size=WHOLE):
             np.add.at(counts, batch.table["_line"].to_numpy() - chunk.first_line, 1)
-            place(batch, inputs.genome, window=window, dedup=recorder)
+            place(
+                batch, inputs.genome, window=placement.window, dedup=recorder,
+                max_len=placement.max_len, keep_duplicates=placement.keep_duplicates,
+            )  # fmt: skip
     keys = write_part(recorder.frame(), folder, name)
     return {"counts": zlib.compress(counts.tobytes()), "keys": os.fspath(keys)}
 
@@ -69,17 +89,17 @@ def plan_chunks(
     header: dict,
     *,
     chunk_size: int,
-    window: int,
+    placement: Placement,
     folder: Path,
     lines_per_segment: int | None = None,
     resources: dict[str, float] | None = None,
     progress: ProgressFn | None = None,
     stop: StopFlag | None = None,
-) -> list[ChunkJob]:
+) -> Plan:
     """The chunks a single pass over ``loci`` with ``chunk_size`` makes, in order."""
     segments = split_loci(loci, lines_per_segment=lines_per_segment or chunk_size, scratch=folder)
     calls = [
-        (plugin, chunk_of(loci, fmt, header, [s], s.first_line, s.last_line), window,
+        (plugin, chunk_of(loci, fmt, header, [s], s.first_line, s.last_line), placement,
          os.fspath(folder), f"keys-{i:06d}")
         for i, s in enumerate(segments)
     ]  # fmt: skip
@@ -97,17 +117,25 @@ def plan_chunks(
         held = cut_points(counts, seg.first_line, chunk_size, held, ends)
         parts.append(res["keys"])
     n_lines = segments[-1].last_line if segments else 0
-    bounds = list(zip([1, *[e + 1 for e in ends]], [*ends, n_lines], strict=True))
-    duplicates = find_duplicates(parts)
+    bounds = [
+        (a, b) for a, b in zip([1, *[e + 1 for e in ends]], [*ends, n_lines], strict=True) if a <= b
+    ]
+    hashes = [read_part(p, columns=["hash", "line"]) for p in parts]
+    duplicates = find_duplicates(parts, [h["hash"].to_numpy(np.uint64) for h in hashes])
     lines = sorted(duplicates)
-    jobs = []
-    for first, last in bounds:
-        if first > last:
-            continue
-        lo, hi = bisect.bisect_left(lines, (first,)), bisect.bisect_left(lines, (last + 1,))
-        dups = {k: duplicates[k] for k in lines[lo:hi]}
-        jobs.append(ChunkJob(chunk_of(loci, fmt, header, segments, first, last), dups))
-    return jobs
+    placed_lines = np.concatenate([h["line"].to_numpy() for h in hashes]) if hashes else []
+    firsts = np.array([a for a, _ in bounds], dtype=np.int64)
+    which = np.searchsorted(firsts, placed_lines, side="right") - 1
+    n_placed = np.bincount(which, minlength=len(bounds)) if len(bounds) else []
+    jobs = [
+        ChunkJob(
+            chunk_of(loci, fmt, header, segments, first, last),
+            chunk_share(duplicates, first, last, lines),
+            int(n_placed[i]),
+        )
+        for i, (first, last) in enumerate(bounds)
+    ]
+    return Plan(jobs, parts)
 
 
 def cut_points(

@@ -1,4 +1,4 @@
-"""What every worker holds open for a run: the model, the genome and the cell line's tracks.
+"""What every worker holds open for a run: the models, the genome and the cell line's tracks.
 
 :class:`WorkerInputs` is a dask ``WorkerPlugin`` that carries paths and options only (it is
 pickled to each worker, so nothing unpicklable crosses the wire) and opens the inputs once per
@@ -26,11 +26,12 @@ from ncv_core.io.manifest import read_manifest
 
 @dataclass
 class Inputs:
-    """The open inputs of one worker (``model`` and ``tracks`` are None when not needed)."""
+    """The open inputs of one worker (``models``: name -> LoadedModel, empty for features;
+    ``tracks`` None when not needed)."""
 
     genome: Genome
     tracks: TrackSet | None
-    model: Any
+    models: dict[str, Any]
     lock: threading.Lock
 
 
@@ -45,8 +46,8 @@ class WorkerInputs(WorkerPlugin):
         Reference FASTA.
     tracks, cell_line : str, optional
         Tracks manifest and cell line (features and scores).
-    model : str, optional
-        Model folder (scores).
+    models : dict, optional
+        Model name -> model folder (scores; the names are the score columns' prefixes).
     device : str, optional
         Torch device of the model (None: CUDA if the worker has it, else CPU).
     torch_threads : int
@@ -64,13 +65,14 @@ class WorkerInputs(WorkerPlugin):
         genome: str,
         tracks: str | None = None,
         cell_line: str | None = None,
-        model: str | None = None,
+        models: dict[str, str] | None = None,
         device: str | None = None,
         torch_threads: int = 1,
         build: str | None = None,
     ) -> None:
         self.name = name
-        self.paths = {"genome": genome, "tracks": tracks, "model": model, "build": build}
+        self.paths = {"genome": genome, "tracks": tracks, "build": build}
+        self.models = dict(models or {})
         self.cell_line, self.device, self.torch_threads = cell_line, device, torch_threads
         self._inputs: Inputs | None = None
         self._open_lock = threading.Lock()
@@ -85,7 +87,7 @@ class WorkerInputs(WorkerPlugin):
         self._open_lock = threading.Lock()
 
     def setup(self, worker) -> None:  # noqa: ANN001 - distributed.Worker
-        if self.paths["model"] is not None:
+        if self.models:
             import torch
 
             torch.set_num_threads(max(1, int(self.torch_threads)))
@@ -113,15 +115,15 @@ class WorkerInputs(WorkerPlugin):
                 tracks = None
                 if p["tracks"] is not None:
                     tracks = TrackSet(read_manifest(p["tracks"]), self.cell_line, genome)
-                model = None
-                if p["model"] is not None:
+                models = {}
+                if self.models:
                     from ncv_core.io.model_folder import load_model
 
-                    model = load_model(p["model"], device=self.device)
+                    models = {n: load_model(m, device=self.device) for n, m in self.models.items()}
             except BaseException:
                 genome.close()
                 raise
-        return Inputs(genome, tracks, model, threading.Lock())
+        return Inputs(genome, tracks, models, threading.Lock())
 
 
 def inputs_of(name: str) -> Inputs:
@@ -141,3 +143,20 @@ def pick_device(device: str | None, worker_name: object, n_gpus: int) -> str | N
         return device
     found = re.search(r"(\d+)$", str(worker_name))
     return f"cuda:{int(found.group(1)) % n_gpus if found else 0}"
+
+
+def take_missing(inputs: Inputs) -> dict[str, dict[str, int]]:
+    """The tracks' missing-contig counts (:attr:`TrackSet.missing_contigs`) since the last
+    call, then cleared: what one task added, for the client to sum in input order."""
+    if inputs.tracks is None:
+        return {}
+    missing, inputs.tracks.missing_contigs = inputs.tracks.missing_contigs, {}
+    return missing
+
+
+def merge_missing(into: dict, more: dict) -> None:
+    """Add one task's missing-contig counts to ``into`` (the same nested dict shape)."""
+    for path, contigs in more.items():
+        seen = into.setdefault(path, {})
+        for contig, n in contigs.items():
+            seen[contig] = seen.get(contig, 0) + n

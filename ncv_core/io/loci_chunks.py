@@ -33,6 +33,7 @@ import numpy as np
 from ncv_core.errors import NcvError
 from ncv_core.io.loci_files import (  # the format readers' row functions, shared on purpose
     LociFile,
+    _damaged,
     _delimited_row,
     _header_roles,
     _vcf_rows,
@@ -40,6 +41,7 @@ from ncv_core.io.loci_files import (  # the format readers' row functions, share
     iter_lines,
     open_text,
 )
+from ncv_core.io.text import raw_lines
 
 _BLOCK = 1 << 23  # bytes read at a time by the splitting pass
 _GZIP = b"\x1f\x8b"
@@ -118,18 +120,39 @@ def split_loci(
         raise NcvError(f"cannot read the compressed file: {exc}", path=path) from exc
 
 
-def _line_ends(data: bytes) -> np.ndarray:
-    """Offsets just past each ``\\n`` of ``data``, shape ``(n_newlines,)``."""
-    return np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
+def _line_ends(data: bytes, after: bytes | None) -> np.ndarray:
+    """Offsets just past each line end of ``data`` (``\\n``, ``\\r\\n`` or a lone ``\\r``, as
+    :func:`ncv_core.io.text.raw_lines` splits), shape ``(n_line_ends,)``.
+
+    ``after`` is the byte that follows ``data`` (``b""`` at the end of the file; None when not
+    known yet: a ``\\r`` that ends ``data`` is then not counted)."""
+    b = np.frombuffer(data, dtype=np.uint8)
+    nxt = np.empty(len(b), dtype=np.int16)
+    nxt[:-1] = b[1:]
+    if len(b):
+        nxt[-1] = -1 if after is None else (after[0] if after else 0)
+    ends = (b == 10) | ((b == 13) & (nxt != 10) & (nxt != -1))
+    return np.flatnonzero(ends) + 1
+
+
+def _ahead(blocks: Iterator[tuple[int, bytes, int]]) -> Iterator[tuple[int, bytes, int, bytes]]:
+    """Each block with the first byte of the next one (``b""`` after the last)."""
+    prev = None
+    for block in blocks:
+        if prev is not None:
+            yield (*prev, block[1][:1])
+        prev = block
+    if prev is not None:
+        yield (*prev, b"")
 
 
 def _split_located(path: str, codec: str, per: int) -> list[Segment]:
     """Segments of a plain or BGZF file, located by byte or virtual offsets."""
     segments: list[Segment] = []
-    start, count, end, last_byte = 0, 0, 0, b"\n"  # count: newlines seen so far
+    start, count, end, last_byte = 0, 0, 0, b"\n"  # count: line ends seen so far
     blocks = _plain_blocks(path) if codec == "plain" else _bgzf_blocks(path)
-    for where, data, next_where in blocks:
-        ends = _line_ends(data)
+    for where, data, next_where, after in _ahead(blocks):
+        ends = _line_ends(data, after)
         for i in range(per - 1 - count % per, len(ends), per):
             offset = _locate(codec, where, int(ends[i]), len(data), next_where)
             first = (count + i + 1) - per + 1
@@ -138,7 +161,7 @@ def _split_located(path: str, codec: str, per: int) -> list[Segment]:
         count += len(ends)
         last_byte = data[-1:] or last_byte
         end = next_where if codec == "plain" else next_where << 16
-    n_last = count % per + (0 if last_byte == b"\n" else 1)
+    n_last = count % per + (0 if last_byte in (b"\n", b"\r") else 1)
     if n_last:
         segments.append(Segment(path, codec, start, end, count - count % per + 1, n_last))
     return segments
@@ -214,14 +237,15 @@ def _split_gzip(path: str, per: int, scratch: Path) -> list[Segment]:
     with open(path, "rb") as raw, gzip.GzipFile(fileobj=raw) as fh:
         while data := fh.read(_BLOCK):
             buf += data
-            ends = _line_ends(buf)
+            ends = _line_ends(buf, None)
             while len(ends) >= per:
                 cut = int(ends[per - 1])
                 emit(bytes(buf[:cut]), per)
                 del buf[:cut]
                 ends = ends[per:] - cut
     if buf:
-        emit(bytes(buf), len(_line_ends(buf)) + (0 if buf.endswith(b"\n") else 1))
+        n = len(_line_ends(buf, b""))
+        emit(bytes(buf), n + (0 if buf.endswith((b"\n", b"\r")) else 1))
     return segments
 
 
@@ -250,10 +274,12 @@ def chunk_of(
 
 
 def chunk_lines(chunk: LociChunk) -> Iterator[bytes]:
-    """The raw lines of a chunk, as a file iterates them (``\\n`` kept)."""
+    """The raw lines of a chunk, line ends kept, split as :func:`ncv_core.io.text.raw_lines`
+    splits the whole file."""
     for seg in chunk.segments:
         lo, hi = max(chunk.first_line, seg.first_line), min(chunk.last_line, seg.last_line)
-        for number, data in enumerate(io.BytesIO(read_segment(seg)), start=seg.first_line):
+        lines = raw_lines(io.BytesIO(read_segment(seg)))
+        for number, data in enumerate(lines, start=seg.first_line):
             if number > hi:
                 break
             if number >= lo:
@@ -280,7 +306,8 @@ class LociChunkFile(LociFile):
     def _rows(self) -> Iterator:
         c = self.chunk
         yield c.header
-        lines = iter_lines(chunk_lines(c), c.source, start=c.first_line)
+        data = io.BytesIO(b"".join(chunk_lines(c)))
+        lines = iter_lines(data, c.source, start=c.first_line)
         if c.fmt == "vcf":
             yield from _vcf_rows(lines, c.source)
         elif c.fmt == "bed":
@@ -300,7 +327,10 @@ def _delimited_rows(lines, chunk: LociChunk) -> Iterator:
     for number, text in lines:
         if number <= at or not text.strip() or text.startswith("#"):
             continue
-        yield _delimited_row(number, text, header["delimiter"], columns, roles, extra, numeric)
+        bad = _damaged(number, text)
+        yield bad or _delimited_row(
+            number, text, header["delimiter"], columns, roles, extra, numeric
+        )
 
 
 def read_header(path: str | os.PathLike, fmt: str | None = None) -> tuple[str, dict]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from _cluster_cases import write_lines
 
@@ -40,12 +41,52 @@ def test_cluster_outputs_equal_the_single_process_byte_for_byte(
     r1, r2 = _both(demo_inputs, demo_model, cluster, demo_inputs.vcf, tmp_path, chunk_size=700)
     _same_bytes(r1, r2)
     cats = {r.category for r in r1.rejected}
-    assert {"duplicate", "indel", "unknown contig", "ref mismatch", "no alt"} <= cats
+    assert {"unknown contig", "ref mismatch", "no alt", "malformed number"} <= cats
     assert r1.n_scored > 2900
-    far = [r for r in r1.rejected if r.category == "duplicate" and "line" in r.reason]
-    first_lines = [int(r.reason.split("line ")[1].split()[0]) for r in far]
-    assert any(r.line // 700 != f // 700 for r, f in zip(far, first_lines, strict=True))
+    table = pd.read_parquet(r1.outputs[1])
+    assert (table["ref"].str.len() != table["alt"].str.len()).any()  # the indel is scored
+    dups = table.loc[table["notes"].str.contains("duplicate of the variant on line")]
+    firsts = dups["notes"].str.extract(r"line (\d+)")[0].astype(int)
+    lines = _data_lines(demo_inputs.lines, dups["id"])
+    assert (firsts // 700 != lines // 700).any()  # copies of variants in another chunk
     assert not list(tmp_path.glob("many/.*"))  # no work folder or temporary file is left
+
+
+def _data_lines(lines: list[str], ids: pd.Series) -> pd.Series:
+    """The file line (1-based) of the last row with each id (copies share their first's id)."""
+    where = {f[2]: i + 1 for i, f in enumerate(x.split("\t") for x in lines) if len(f) > 2}
+    return ids.map(where)
+
+
+def test_main_columns_equal_too(demo_inputs, demo_model, cluster, tmp_path, monkeypatch) -> None:
+    """Two models (one sequence-only, another window), rc-average, a drawn background with its
+    percentiles, and a memo small enough that copies far apart are scored again: the same files,
+    the metadata beside the TSV included."""
+    from ncv_core import score as core
+    from ncv_core.io.model_folder import load_model
+
+    from _scoring import seq_model
+
+    monkeypatch.setattr(core, "_MEMO_MAX", 60)  # the single pass's memo, and the plan's
+    other = load_model(seq_model(tmp_path / "db", window=200, seed=1), device="cpu")
+    r1, r2 = _both(demo_inputs, [demo_model, other], cluster, demo_inputs.vcf, tmp_path,
+                   chunk_size=600, rc_average=True, background=300)  # fmt: skip
+    _same_bytes(r1, r2)
+    meta = [Path(f"{r.outputs[0]}.meta.json").read_text() for r in (r1, r2)]
+    assert meta[0] == meta[1]
+    table = pd.read_parquet(r1.outputs[1])
+    assert {"m_diff_percentile", "db_p_ref_percentile", "db_logit_diff"} <= set(table.columns)
+    assert table["m_diff_percentile"].notna().all()
+    assert r2.background is not None and r2.background.n == 300
+    assert r1.n_duplicates == r2.n_duplicates > 50
+
+
+def test_sequence_tables_stay_in_one_process(demo_model, cluster, tmp_path) -> None:
+    seqs = write_lines(["id\tseq\tref\talt", f"a\t{'ACGT' * 40}\tA\tC"], tmp_path / "s.tsv")
+    with pytest.raises(NcvError, match="scored in one process"):
+        score_on_cluster(cluster.client, demo_model, seqs, None, None, None,
+                         tmp_path / "o.tsv", sequences=True)  # fmt: skip
+    assert not (tmp_path / "o.tsv").exists()
 
 
 @pytest.mark.parametrize("codec", ["gzip", "bgzf"])

@@ -83,3 +83,48 @@ def test_repeated_marks_every_copy_of_a_repeated_value() -> None:
     counts = Counter(values.tolist())
     assert _repeated(values).tolist() == [counts[v] > 1 for v in values.tolist()]
     assert _repeated(np.array([], dtype=np.uint64)).tolist() == []
+
+
+def test_memo_plan_matches_the_single_pass_memo(tmp_path: Path, monkeypatch) -> None:
+    """Which variants each chunk fills in from the memo, against ``score._remember`` itself run
+    chunk by chunk (its values: the chunk that inserted each variant), with a memo small enough
+    to drop variants that come back later."""
+    from collections import OrderedDict
+
+    import pandas as pd
+
+    from ncv_core import score as core
+    from ncv_core.distributed.dedup import memo_plan
+
+    rng = np.random.default_rng(5)
+    for trial in range(30):
+        memo_max = int(rng.integers(1, 12))
+        n = int(rng.integers(1, 200))
+        pos = rng.integers(1, 25, n)  # few distinct variants: many repeats
+        alt = rng.choice(["A", "C", ""], n, p=[0.45, 0.45, 0.1])  # "" = no ALT: never remembered
+        lines = np.sort(rng.integers(1, 120, n))
+        rows = pd.DataFrame({"chrom": "chr1", "pos": pos.astype(np.int64), "ref": "G",
+                             "alt": alt, "line": lines.astype(np.int64)})  # fmt: skip
+        rows["hash"] = pd.util.hash_pandas_object(
+            rows[["chrom", "pos", "ref", "alt"]], index=False
+        ).to_numpy(np.uint64)
+        cuts = np.sort(rng.choice(np.arange(2, 120), int(rng.integers(0, 8)), replace=False))
+        firsts = [1, *cuts.tolist()]
+        bounds = np.array_split(np.arange(n), int(rng.integers(1, 4)))
+        parts = [write_part(rows.iloc[b], tmp_path, f"t{trial}-{i}")
+                 for i, b in enumerate(bounds)]  # fmt: skip
+        known, keep = memo_plan(parts, firsts, memo_max)
+        monkeypatch.setattr(core, "_MEMO_MAX", memo_max)
+        memo: OrderedDict = OrderedDict()
+        chunk_of = np.searchsorted(firsts, rows["line"], side="right") - 1
+        want_known, want_keep = [set() for _ in firsts], [set() for _ in firsts]
+        for c in range(len(firsts)):
+            table = rows.loc[chunk_of == c].reset_index(drop=True)
+            scored = table.loc[table["alt"] != ""]
+            for k in zip(scored["chrom"], scored["pos"].tolist(), scored["ref"], scored["alt"]):
+                if k in memo:
+                    want_known[c].add(k)
+                    want_keep[int(memo[k][0])].add(k)
+            core._remember(memo, table, np.full((len(scored), 1), float(c)))
+        assert known == want_known, trial
+        assert keep == want_keep, trial
