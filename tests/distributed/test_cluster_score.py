@@ -62,10 +62,10 @@ def test_main_columns_equal_too(demo_inputs, demo_model, cluster, tmp_path, monk
     """Two models (one sequence-only, another window), rc-average, a drawn background with its
     percentiles, and a memo small enough that copies far apart are scored again: the same files,
     the metadata beside the TSV included."""
+    from _scoring import seq_model
+
     from ncv_core import score as core
     from ncv_core.io.model_folder import load_model
-
-    from _scoring import seq_model
 
     monkeypatch.setattr(core, "_MEMO_MAX", 60)  # the single pass's memo, and the plan's
     other = load_model(seq_model(tmp_path / "db", window=200, seed=1), device="cpu")

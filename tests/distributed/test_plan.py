@@ -121,7 +121,8 @@ def test_memo_plan_matches_the_single_pass_memo(tmp_path: Path, monkeypatch) -> 
         for c in range(len(firsts)):
             table = rows.loc[chunk_of == c].reset_index(drop=True)
             scored = table.loc[table["alt"] != ""]
-            for k in zip(scored["chrom"], scored["pos"].tolist(), scored["ref"], scored["alt"]):
+            cols = [scored["chrom"], scored["pos"].tolist(), scored["ref"], scored["alt"]]
+            for k in zip(*cols, strict=True):
                 if k in memo:
                     want_known[c].add(k)
                     want_keep[int(memo[k][0])].add(k)
