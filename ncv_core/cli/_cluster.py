@@ -1,4 +1,5 @@
-"""The cluster options shared by ``ncv score`` and ``ncv features`` (the logic is in
+"""The cluster options shared by ``ncv score``, ``ncv features``, ``ncv ism`` and
+``ncv attribute`` (the logic is in
 :mod:`ncv_core.distributed`, imported only when one of them is given)."""
 
 from __future__ import annotations
@@ -77,4 +78,18 @@ def cluster_scoring(args: argparse.Namespace) -> Iterator:
         yield ClusterScoring(
             cluster.client, folder, device=args.device, torch_threads=cluster.torch_threads,
             resources=cluster.resources,
+        )  # fmt: skip
+
+
+def interpret_with_cluster(args: argparse.Namespace, verb: str, inputs, progress, **options):
+    """``ncv ism`` / ``ncv attribute`` on a cluster: the result of
+    :func:`ncv_core.distributed.interpret.interpret_on_cluster` for the command's windows."""
+    from ncv_core.distributed.interpret import interpret_on_cluster
+    from ncv_core.io.parts import work_folder
+
+    with cluster_from_args(args) as cluster, work_folder(args.out, args.work_dir) as folder:
+        return interpret_on_cluster(
+            cluster.client, verb, args.model, inputs.x_seq, inputs.x_tab, folder=folder,
+            device=args.device, torch_threads=cluster.torch_threads,
+            resources=cluster.resources, progress=progress, **options,
         )  # fmt: skip

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ncv_core.cli._cluster import add_cluster_arguments, interpret_with_cluster, uses_cluster
 from ncv_core.cli._inputs import add_input_arguments, input_meta, load_inputs
 
 NAME = "attribute"
@@ -41,6 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=50, help="ig integration steps (default 50)")
     p.add_argument("--shuffles", type=int, default=20, help="deeplift_shap references (default 20)")
     p.add_argument("--seed", type=int, default=0, help="seeds the shuffled references")
+    add_cluster_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,12 +53,20 @@ def run(args: argparse.Namespace) -> int:
     from ncv_core.progress import TqdmProgress
 
     loaded, inputs = load_inputs(args)
+    options = {"method": args.method, "task": args.task, "baseline": args.baseline,
+               "n_steps": args.steps, "n_shuffles": args.shuffles, "random_state": args.seed}  # fmt: skip
     with TqdmProgress() as bar:
-        res = attribute(
-            loaded.model, inputs.x_seq, inputs.x_tab, method=args.method, task=args.task,
-            baseline=args.baseline, n_steps=args.steps, n_shuffles=args.shuffles,
-            progress=bar, device=args.device, random_state=args.seed,
-        )  # fmt: skip
+        if uses_cluster(args):  # windows shared out to dask workers, the same numbers
+            res = interpret_with_cluster(args, "attribute", inputs, bar, **options)
+        else:
+            res = attribute(
+                loaded.model,
+                inputs.x_seq,
+                inputs.x_tab,
+                progress=bar,
+                device=args.device,
+                **options,
+            )
     table = inputs.annotate(attribution_table(res))
 
     def finite(a: np.ndarray) -> list:

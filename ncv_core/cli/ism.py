@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ncv_core.cli._cluster import add_cluster_arguments, interpret_with_cluster, uses_cluster
 from ncv_core.cli._inputs import add_input_arguments, input_meta, load_inputs
 
 NAME = "ism"
@@ -36,6 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--batch-size", type=int, default=None, help="mutant rows per forward (default: measured)"
     )
+    add_cluster_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,14 +53,18 @@ def run(args: argparse.Namespace) -> int:
 
     loaded, inputs = load_inputs(args, extra_outputs=(args.npy,))
     with TqdmProgress() as bar:
-        res = saturation_mutagenesis(
-            loaded.model,
-            inputs.x_seq,
-            inputs.x_tab,
-            progress=bar,
-            batch_size=args.batch_size or DEFAULT_BATCH_SIZE,
-            device=args.device,
-        )
+        if uses_cluster(args):  # windows shared out to dask workers, the same numbers
+            batch = {"batch_size": args.batch_size or DEFAULT_BATCH_SIZE}
+            res = interpret_with_cluster(args, "ism", inputs, bar, **batch)
+        else:
+            res = saturation_mutagenesis(
+                loaded.model,
+                inputs.x_seq,
+                inputs.x_tab,
+                progress=bar,
+                batch_size=args.batch_size or DEFAULT_BATCH_SIZE,
+                device=args.device,
+            )
     table = ism_table(res)
     s, t, p = (table[c].to_numpy() for c in ("seq_index", "task", "pos"))
     table["importance"] = res.importance[s, t, p]

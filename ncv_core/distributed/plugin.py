@@ -29,7 +29,7 @@ class Inputs:
     """The open inputs of one worker (``models``: name -> LoadedModel, empty for features;
     ``tracks`` None when not needed)."""
 
-    genome: Genome
+    genome: Genome | None
     tracks: TrackSet | None
     models: dict[str, Any]
     lock: threading.Lock
@@ -42,8 +42,8 @@ class WorkerInputs(WorkerPlugin):
     ----------
     name : str
         The plugin's name, unique to the run (tasks look it up by this name).
-    genome : str
-        Reference FASTA.
+    genome : str, optional
+        Reference FASTA (None: windows given, as for ISM and attributions).
     tracks, cell_line : str, optional
         Tracks manifest and cell line (features and scores).
     models : dict, optional
@@ -62,7 +62,7 @@ class WorkerInputs(WorkerPlugin):
         self,
         name: str,
         *,
-        genome: str,
+        genome: str | None = None,
         tracks: str | None = None,
         cell_line: str | None = None,
         models: dict[str, str] | None = None,
@@ -95,7 +95,7 @@ class WorkerInputs(WorkerPlugin):
             self.device = pick_device(self.device, worker.name, n_gpus)
 
     def teardown(self, worker) -> None:  # noqa: ANN001
-        if self._inputs is not None:
+        if self._inputs is not None and self._inputs.genome is not None:
             self._inputs.genome.close()
             self._inputs = None
 
@@ -110,7 +110,7 @@ class WorkerInputs(WorkerPlugin):
         p = self.paths
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NcvWarning)
-            genome = Genome(p["genome"], build=p["build"])
+            genome = None if p["genome"] is None else Genome(p["genome"], build=p["build"])
             try:
                 tracks = None
                 if p["tracks"] is not None:
@@ -121,7 +121,8 @@ class WorkerInputs(WorkerPlugin):
 
                     models = {n: load_model(m, device=self.device) for n, m in self.models.items()}
             except BaseException:
-                genome.close()
+                if genome is not None:
+                    genome.close()
                 raise
         return Inputs(genome, tracks, models, threading.Lock())
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -98,3 +99,20 @@ def read_rejection_part(path: str | os.PathLike) -> list[Rejection]:
             t["line"], t["row"], t["reason"], t["category"], strict=True
         )
     ]
+
+
+def write_array_part(arrays: dict[str, np.ndarray], folder: str | os.PathLike, name: str) -> Path:
+    """Write named arrays as ``<folder>/<name>.safetensors``, atomically; returns the path."""
+    from safetensors.numpy import save_file
+
+    path = _target(folder, f"{name}.safetensors")
+    with atomic_path(path) as tmp:
+        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, os.fspath(tmp))
+    return path
+
+
+def read_array_part(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """The arrays of a part written by :func:`write_array_part` (dtypes and shapes as written)."""
+    from safetensors.numpy import load_file
+
+    return load_file(os.fspath(path))
