@@ -4,7 +4,8 @@ Worker processes are spawned and import this file as their main module, so it im
 heavy at the top (as ``python -m ncv_core`` does not): start-up is what ``ncv score --workers``
 pays.
 
-Usage: ``python benchmarks/_cluster_child.py N --model DIR --vcf FILE --out FILE [--overhead K]``
+Usage: ``python benchmarks/_cluster_child.py N --model DIR --vcf FILE --out FILE [--overhead K]
+[--background N]``
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def main() -> None:
     for name in ("--model", "--vcf", "--out"):
         parser.add_argument(name, required=True)
     parser.add_argument("--overhead", type=int, default=0)
+    parser.add_argument("--background", type=int, default=0)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from ncv_core.demo import ensure_demo
@@ -53,7 +55,14 @@ def main() -> None:
     with open_cluster(workers=args.workers) as cluster:
         up = time.perf_counter()
         done = score_on_cluster(
-            cluster.client, model, args.vcf, demo.genome, demo.tracks, "GM12878", args.out
+            cluster.client,
+            model,
+            args.vcf,
+            demo.genome,
+            demo.tracks,
+            "GM12878",
+            args.out,
+            background=args.background,
         )
         end = time.perf_counter()
         rss = cluster.client.run(_peak_rss_kb)

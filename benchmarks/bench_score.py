@@ -111,7 +111,8 @@ def run_workers(args, tmp: Path, n_workers: list[int], single_rate: float) -> No
         cmd = [sys.executable, str(ROOT / "benchmarks" / "_cluster_child.py"), str(w),
                "--model", str(tmp / "model"),
                "--vcf", str(tmp / "variants.vcf"), "--out", str(out),
-               "--overhead", str(args.overhead if w == max(n_workers) else 0)]  # fmt: skip
+               "--overhead", str(args.overhead if w == max(n_workers) else 0),
+               "--background", str(args.background)]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         if proc.returncode != 0:
             raise SystemExit(proc.stderr)
