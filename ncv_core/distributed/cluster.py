@@ -35,10 +35,13 @@ class Cluster:
 
     @property
     def dashboard(self) -> str | None:
-        """The dashboard's address, when one is served (it needs the ``bokeh`` package)."""
-        if importlib.util.find_spec("bokeh") is None:
+        """The dashboard's address, when the scheduler serves one (it needs the ``bokeh``
+        package where the scheduler runs)."""
+        try:
+            services = self.client.scheduler_info().get("services", {})
+        except (OSError, TimeoutError, AttributeError):
             return None
-        return self.client.dashboard_link
+        return self.client.dashboard_link if "dashboard" in services else None
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,7 @@ VariantKey = tuple[str, int, str, str]
 DuplicateKey = tuple[int, VariantKey, int]
 """(line, variant key, rank among the placed variants of that line with that key)."""
 
-KEY_COLUMNS = ["chrom", "pos", "ref", "alt", "line", "label", "rank", "hash"]
+KEY_COLUMNS = ["chrom", "pos", "ref", "alt", "line", "label", "rank", "scored", "hash"]
 
 
 class KeyRecorder(Deduplicator):
@@ -54,6 +55,7 @@ class KeyRecorder(Deduplicator):
         df["label"] = df["label"].astype(np.float64)
         keys = ["chrom", "pos", "ref", "alt"]
         df["rank"] = df.groupby(["line", *keys], sort=False).cumcount().astype(np.int64)
+        df["scored"] = (df["alt"] != "").to_numpy()  # a row without ALT is never scored
         df["hash"] = pd.util.hash_pandas_object(df[keys], index=False).to_numpy(np.uint64)
         return df
 
@@ -95,7 +97,7 @@ def find_duplicates(
         rows = np.flatnonzero(repeated[lo:hi])
         if not len(rows):
             continue
-        frame = read_part(path, columns=KEY_COLUMNS[:-1]).iloc[rows]
+        frame = read_part(path, columns=KEY_COLUMNS[:7]).iloc[rows]
         cols = [frame[c].tolist() for c in ("line", "label", "rank")]
         info = zip(*cols, strict=True)
         for key, (line, label, rank) in zip(_keys(frame), info, strict=True):
@@ -120,8 +122,47 @@ def _repeated(values: np.ndarray) -> np.ndarray:
     return out
 
 
+@dataclass
+class KeyIndex:
+    """The numeric columns of the index pass's key parts, for the whole file, in order.
+
+    ``lines``, ``hashes`` and ``scored`` are ``(M,)`` over the M placed variants; ``bounds``
+    ``(n_parts + 1,)`` where each part's rows start. The variants' keys stay in the parts and
+    are read only for the few that repeat, so the client holds 17 bytes per variant.
+    """
+
+    parts: list[str]
+    lines: np.ndarray
+    hashes: np.ndarray
+    scored: np.ndarray
+    bounds: np.ndarray
+
+    @classmethod
+    def read(cls, parts: Sequence[str | Path]) -> KeyIndex:
+        frames = [read_part(p, columns=["line", "hash", "scored"]) for p in parts]
+        if not frames:
+            empty = np.zeros(0, dtype=np.int64)
+            return cls([], empty, empty.astype(np.uint64), empty.astype(bool), np.zeros(1, int))
+        return cls(
+            [str(p) for p in parts],
+            np.concatenate([f["line"].to_numpy(np.int64) for f in frames]),
+            np.concatenate([f["hash"].to_numpy(np.uint64) for f in frames]),
+            np.concatenate([f["scored"].to_numpy(bool) for f in frames]),
+            np.cumsum([0, *map(len, frames)]),
+        )
+
+    def keys(self, rows: np.ndarray) -> list[VariantKey]:
+        """The keys of rows ``rows`` (ascending positions into the whole index)."""
+        out: list[VariantKey] = []
+        for path, lo, hi in zip(self.parts, self.bounds[:-1], self.bounds[1:], strict=True):
+            local = rows[(rows >= lo) & (rows < hi)] - lo
+            if len(local):
+                out += _keys(read_part(path, columns=["chrom", "pos", "ref", "alt"]).iloc[local])
+        return out
+
+
 def memo_plan(
-    parts: Sequence[str | Path], chunk_firsts: Sequence[int], memo_max: int
+    index: KeyIndex, chunk_firsts: Sequence[int], memo_max: int
 ) -> tuple[list[set[VariantKey]], list[set[VariantKey]]]:
     """Which variants of each chunk a single pass fills in from its memo of earlier chunks'
     scores, and which chunk's scores of a variant the fill-ins copy.
@@ -132,8 +173,8 @@ def memo_plan(
 
     Parameters
     ----------
-    parts : sequence of paths
-        Key parts of the index pass, in file order.
+    index : KeyIndex
+        The index pass's variants, in file order.
     chunk_firsts : sequence of int
         ``(n_chunks,)`` first line of each chunk, ascending.
 
@@ -146,19 +187,18 @@ def memo_plan(
     n = len(chunk_firsts)
     known: list[set] = [set() for _ in range(n)]
     keep: list[set] = [set() for _ in range(n)]
-    frames = [read_part(p, columns=["chrom", "pos", "ref", "alt", "line", "hash"]) for p in parts]
-    frames = [f.loc[f["alt"] != ""] for f in frames]  # rows without ALT are not scored
-    if not frames or not sum(map(len, frames)):
+    scored = np.flatnonzero(index.scored)  # rows without ALT are never remembered
+    if not len(scored):
         return known, keep
-    rows = pd.concat(frames, ignore_index=True)
-    chunk = np.searchsorted(np.asarray(chunk_firsts), rows["line"].to_numpy(), side="right") - 1
-    repeated = _repeated(rows["hash"].to_numpy(np.uint64))
+    lines = index.lines[scored]
+    chunk = np.searchsorted(np.asarray(chunk_firsts), lines, side="right") - 1
+    repeated = _repeated(index.hashes[scored])
     per_chunk = np.bincount(chunk, minlength=n)
     start = np.concatenate([[0], np.cumsum(per_chunk)])
-    index = np.arange(len(rows)) - start[chunk]  # row index within its chunk
+    within = np.arange(len(scored)) - start[chunk]  # row index among its chunk's scored rows
     where = np.flatnonzero(repeated)
-    keys = _keys(rows.iloc[where])
-    _simulate(keys, chunk[where], index[where], per_chunk, memo_max, known, keep)
+    keys = index.keys(scored[where])
+    _simulate(keys, chunk[where], within[where], per_chunk, memo_max, known, keep)
     return known, keep
 
 
@@ -206,6 +246,7 @@ def chunk_share(
 
 
 __all__: Iterable[str] = [
+    "KeyIndex",
     "KeyRecorder",
     "KnownDuplicates",
     "chunk_share",

@@ -27,12 +27,18 @@ from pathlib import Path
 import numpy as np
 from distributed import Client
 
-from ncv_core.distributed.dedup import DuplicateKey, KeyRecorder, chunk_share, find_duplicates
+from ncv_core.distributed.dedup import (
+    DuplicateKey,
+    KeyIndex,
+    KeyRecorder,
+    chunk_share,
+    find_duplicates,
+)
 from ncv_core.distributed.plugin import inputs_of
 from ncv_core.distributed.run import run_ordered
 from ncv_core.features.loci import iter_loci, place
 from ncv_core.io.loci_chunks import LociChunk, LociChunkFile, chunk_of, split_loci
-from ncv_core.io.parts import read_part, write_part
+from ncv_core.io.parts import write_part
 from ncv_core.progress import ProgressFn, StopFlag
 
 WHOLE = 1 << 62
@@ -59,10 +65,10 @@ class ChunkJob:
 
 @dataclass
 class Plan:
-    """The chunks in order, and the index pass's key parts (for :func:`.dedup.memo_plan`)."""
+    """The chunks in order, and the index pass's variants (for :func:`.dedup.memo_plan`)."""
 
     jobs: list[ChunkJob]
-    parts: list[str]
+    keys: KeyIndex
 
 
 def index_task(plugin: str, chunk: LociChunk, placement: Placement, folder: str, name: str) -> dict:
@@ -120,12 +126,12 @@ def plan_chunks(
     bounds = [
         (a, b) for a, b in zip([1, *[e + 1 for e in ends]], [*ends, n_lines], strict=True) if a <= b
     ]
-    hashes = [read_part(p, columns=["hash", "line"]) for p in parts]
-    duplicates = find_duplicates(parts, [h["hash"].to_numpy(np.uint64) for h in hashes])
+    keys = KeyIndex.read(parts)
+    split = np.split(keys.hashes, keys.bounds[1:-1]) if parts else []
+    duplicates = find_duplicates(parts, split)
     lines = sorted(duplicates)
-    placed_lines = np.concatenate([h["line"].to_numpy() for h in hashes]) if hashes else []
     firsts = np.array([a for a, _ in bounds], dtype=np.int64)
-    which = np.searchsorted(firsts, placed_lines, side="right") - 1
+    which = np.searchsorted(firsts, keys.lines, side="right") - 1
     n_placed = np.bincount(which, minlength=len(bounds)) if len(bounds) else []
     jobs = [
         ChunkJob(
@@ -135,7 +141,7 @@ def plan_chunks(
         )
         for i, (first, last) in enumerate(bounds)
     ]
-    return Plan(jobs, parts)
+    return Plan(jobs, keys)
 
 
 def cut_points(

@@ -243,7 +243,7 @@ class ClusterScoring:
             lines_per_segment=self.lines_per_segment, progress=progress, stop=stop,
         )  # fmt: skip
         jobs = plan.jobs
-        known, keep = memo_plan(plan.parts, [j.chunk.first_line for j in jobs], core._MEMO_MAX)
+        known, keep = memo_plan(plan.keys, [j.chunk.first_line for j in jobs], core._MEMO_MAX)
         sent, used, missing = self._backgrounds(plugin, jobs, opts, background, draw)
         calls = [
             (plugin, job, opts, sorted(known[i]), sent[i], os.fspath(self.folder),

@@ -94,7 +94,7 @@ def test_memo_plan_matches_the_single_pass_memo(tmp_path: Path, monkeypatch) -> 
     import pandas as pd
 
     from ncv_core import score as core
-    from ncv_core.distributed.dedup import memo_plan
+    from ncv_core.distributed.dedup import KeyIndex, memo_plan
 
     rng = np.random.default_rng(5)
     for trial in range(30):
@@ -108,12 +108,13 @@ def test_memo_plan_matches_the_single_pass_memo(tmp_path: Path, monkeypatch) -> 
         rows["hash"] = pd.util.hash_pandas_object(
             rows[["chrom", "pos", "ref", "alt"]], index=False
         ).to_numpy(np.uint64)
+        rows["scored"] = (rows["alt"] != "").to_numpy()
         cuts = np.sort(rng.choice(np.arange(2, 120), int(rng.integers(0, 8)), replace=False))
         firsts = [1, *cuts.tolist()]
         bounds = np.array_split(np.arange(n), int(rng.integers(1, 4)))
         parts = [write_part(rows.iloc[b], tmp_path, f"t{trial}-{i}")
                  for i, b in enumerate(bounds)]  # fmt: skip
-        known, keep = memo_plan(parts, firsts, memo_max)
+        known, keep = memo_plan(KeyIndex.read(parts), firsts, memo_max)
         monkeypatch.setattr(core, "_MEMO_MAX", memo_max)
         memo: OrderedDict = OrderedDict()
         chunk_of = np.searchsorted(firsts, rows["line"], side="right") - 1
