@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,7 +54,22 @@ def work_folder(out: str | os.PathLike, where: str | os.PathLike | None = None) 
     try:
         yield folder
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove(folder)
+
+
+def _remove(folder: Path) -> None:
+    """Remove the work folder although tasks cancelled by a stopped run may still write to it:
+    it is renamed first (a task's next write then fails, its path gone), then removed."""
+    trash = folder.with_name(folder.name + ".removed")
+    try:
+        folder.rename(trash)
+    except OSError:
+        trash = folder
+    for _ in range(20):
+        shutil.rmtree(trash, ignore_errors=True)
+        if not trash.exists():
+            return
+        time.sleep(0.05)
 
 
 def _target(folder: str | os.PathLike, name: str) -> Path:
