@@ -42,8 +42,22 @@ def add_cluster_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def uses_cluster(args: argparse.Namespace) -> bool:
-    """Whether a cluster option was given (else the single-process path runs, unchanged)."""
-    return any(getattr(args, k) is not None for k in ("workers", "scheduler", "cluster"))
+    """Whether a cluster option was given (else the single-process path runs, unchanged).
+
+    Raises
+    ------
+    NcvError
+        ``--cluster-config``, ``--torch-threads`` or ``--work-dir`` without a cluster option.
+    """
+    given = any(getattr(args, k) is not None for k in ("workers", "scheduler", "cluster"))
+    if not given:
+        extra = [k for k in ("cluster_config", "torch_threads", "work_dir") if getattr(args, k)]
+        if extra:
+            from ncv_core.errors import NcvError
+
+            flag = "--" + extra[0].replace("_", "-")
+            raise NcvError(f"{flag} needs --workers N, --scheduler ADDRESS or --cluster slurm")
+    return given
 
 
 @contextmanager

@@ -74,3 +74,16 @@ def test_workers_of_one_machine_share_its_gpus_out() -> None:
     assert pick_device(None, "x", 2) == "cuda:0"
     assert pick_device(None, "w-1", 1) is None  # one GPU (or none): the default rule
     assert pick_device("cpu", "w-1", 8) == "cpu"
+
+
+def test_cluster_settings_without_a_cluster_are_refused(
+    demo_inputs, tmp_path: Path, capsys
+) -> None:
+    from ncv_core.cli import main
+
+    common = ["score", "--model", str(demo_inputs.model), "--loci", str(demo_inputs.vcf),
+              "--genome", str(demo_inputs.genome), "--out", str(tmp_path / "s.tsv")]  # fmt: skip
+    for flag, value in (("--cluster-config", "slurm.yaml"), ("--torch-threads", "2")):
+        assert main([*common, flag, value]) == 2
+        assert f"{flag} needs --workers N" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
