@@ -275,8 +275,11 @@ class ClusterScoring:
         A given background serves every chunk; ``background=N`` is drawn, as by a single pass,
         near the first chunk that places a locus, and serves it and every later chunk."""
         n = len(jobs)
-        if not isinstance(background, int) or background <= 0:
-            return [background or None] * n, [background or None] * n, {}
+        if background is not None and not isinstance(background, int):  # a given Background
+            sent = self.client.scatter(background, broadcast=True, hash=False)
+            return [sent] * n, [background] * n, {}
+        if not background or background <= 0:
+            return [None] * n, [None] * n, {}
         at = next((i for i, j in enumerate(jobs) if j.n_placed), None)
         if at is None:
             return [None] * n, [None] * n, {}

@@ -177,3 +177,17 @@ def test_a_file_without_variants_fails_the_same_way(
         assert not out.exists()
     assert errors[0] == errors[1]
     assert (tmp_path / "0.rejected.tsv").read_bytes() == (tmp_path / "1.rejected.tsv").read_bytes()
+
+
+def test_a_given_background_serves_every_chunk(demo_inputs, demo_model, cluster, tmp_path) -> None:
+    from ncv_core.score import background_scores
+
+    anchors = pd.DataFrame({"chrom": ["chr1", "chr2"], "pos": [5_000, 9_000]})
+    bg = background_scores(demo_model, anchors, demo_inputs.genome, demo_inputs.tracks,
+                           "GM12878", n=200, seed=3)  # fmt: skip
+    loci = write_lines(demo_inputs.lines[:700], tmp_path / "in.vcf")
+    r1, r2 = _both(demo_inputs, demo_model, cluster, loci, tmp_path, ("s.tsv", "s.vcf"),
+                   chunk_size=200, background=bg)  # fmt: skip
+    _same_bytes(r1, r2)
+    table = pd.read_csv(r1.outputs[0], sep="\t")
+    assert table["diff_percentile"].notna().all() and len(table) > 600
