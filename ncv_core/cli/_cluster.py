@@ -72,7 +72,7 @@ def cluster_from_args(args: argparse.Namespace) -> Iterator:
         cluster_config=args.cluster_config,
         torch_threads=args.torch_threads,
     ) as cluster:
-        link = cluster.dashboard or "not served (pip install bokeh to see it)"
+        link = cluster.dashboard or "not served by this scheduler"
         print(f"dask: {cluster.description}; dashboard: {link}", file=sys.stderr)
         yield cluster
 

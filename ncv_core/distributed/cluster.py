@@ -41,7 +41,12 @@ class Cluster:
             services = self.client.scheduler_info().get("services", {})
         except (OSError, TimeoutError, AttributeError):
             return None
-        return self.client.dashboard_link if "dashboard" in services else None
+        if "dashboard" not in services:
+            return None
+        link = self.client.dashboard_link
+        if importlib.util.find_spec("bokeh") is None:
+            link += " (its plots need the bokeh package: pip install bokeh)"
+        return link
 
 
 @contextmanager
@@ -81,13 +86,12 @@ def open_cluster(
 def _local(stack: ExitStack, workers: int, threads: int) -> Cluster:
     if workers < 1:
         raise NcvError(f"--workers must be positive, got {workers}")
-    dashboard = ":0" if importlib.util.find_spec("bokeh") is not None else None
     local = stack.enter_context(
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=dashboard,
+            dashboard_address=":0",  # a free port: other users' clusters may hold 8787
         )
     )
     client = stack.enter_context(Client(local))

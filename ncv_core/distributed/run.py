@@ -61,18 +61,19 @@ def run_ordered(
     index = {f.key: i for i, f in enumerate(futures)}
     finished: dict[int, Any] = {}
     sums: dict[str, int] = {}
-    next_i = 0
+    next_i = n_done = 0
     report(progress, stage, 0, len(futures))
     try:
         for fut in as_completed(futures):
             if stopped(stop):
                 raise NcvError(f"{stage} was stopped")
             i = index[fut.key]
-            finished[i] = fut
+            finished[i] = fut  # until it is yielded, in order
+            n_done += 1
             if fut.status == "finished" and count is not None:
                 for k, v in count(fut.result()).items():
                     sums[k] = sums.get(k, 0) + v
-            report(progress, stage, len(finished), len(futures), **sums)
+            report(progress, stage, n_done, len(futures), **sums)
             while next_i in finished:
                 yield _result(finished.pop(next_i), calls[next_i])
                 next_i += 1

@@ -191,3 +191,18 @@ def test_a_given_background_serves_every_chunk(demo_inputs, demo_model, cluster,
     _same_bytes(r1, r2)
     table = pd.read_csv(r1.outputs[0], sep="\t")
     assert table["diff_percentile"].notna().all() and len(table) > 600
+
+
+def test_progress_counts_finished_chunks(demo_inputs, demo_model, cluster, tmp_path) -> None:
+    loci = write_lines(demo_inputs.lines[:650], tmp_path / "in.vcf")
+    events: list[dict] = []
+    done = score_on_cluster(
+        cluster.client, demo_model, loci, demo_inputs.genome, demo_inputs.tracks, "GM12878",
+        tmp_path / "s.parquet", chunk_size=200, progress=events.append,
+    )  # fmt: skip
+    score = [e for e in events if e["stage"] == "score"]
+    index = [e for e in events if e["stage"] == "index"]
+    assert {e["total"] for e in score} == {4}  # 650 lines with 200 loci a chunk: 4 chunks
+    assert [e["done"] for e in score] == [0, 1, 2, 3, 4]
+    assert score[-1]["scored"] == done.n_scored
+    assert index[-1]["done"] == index[-1]["total"] == 4  # segments of 200 lines
