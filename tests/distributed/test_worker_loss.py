@@ -68,3 +68,34 @@ def test_a_killed_worker_is_replaced_and_the_output_is_unchanged(
     for a, b in zip([*single.outputs, single.report], [*many.outputs, many.report], strict=True):
         assert a.read_bytes() == b.read_bytes(), b.name
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it
+
+
+def test_a_killed_run_leaves_no_file_under_an_output_name(demo_inputs, tmp_path: Path) -> None:
+    """``ncv score --workers 1`` killed (SIGKILL, client and workers) once its chunks are being
+    scored: no output, no report; only hidden work files stay."""
+    import subprocess
+    import sys
+
+    from _cluster_cases import messy_vcf_lines, write_lines
+
+    root = Path(__file__).resolve().parents[2]
+    loci = write_lines(
+        messy_vcf_lines(demo_inputs.genome, 20_000, seed=5).lines, tmp_path / "v.vcf"
+    )
+    cmd = [sys.executable, "-m", "ncv_core", "score", "--model", str(demo_inputs.model),
+           "--loci", str(loci), "--genome", str(demo_inputs.genome), "--tracks",
+           str(demo_inputs.tracks), "--cell-line", "GM12878", "--out", str(tmp_path / "s.parquet"),
+           "--chunk-size", "1000", "--workers", "1", "--background", "0"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=root, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob(".s.parquet.*/chunk-*.scores.parquet")):  # scoring began
+            assert proc.poll() is None and time.monotonic() < deadline, "no chunk was scored"
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the client and the cluster it started
+        proc.wait()
+    names = {p.name for p in tmp_path.iterdir()}
+    assert not names & {"s.parquet", "s.rejected.tsv", "s.parquet.meta.json"}
+    assert all(n.startswith(".") or n == "v.vcf" for n in names), names
