@@ -90,7 +90,6 @@ class WorkerInputs(WorkerPlugin):
         if self.models:
             import torch
 
-            torch.set_num_threads(max(1, int(self.torch_threads)))
             n_gpus = torch.cuda.device_count() if self.device is None else 0
             self.device = pick_device(self.device, worker.name, n_gpus)
 
@@ -100,7 +99,15 @@ class WorkerInputs(WorkerPlugin):
             self._inputs = None
 
     def inputs(self) -> Inputs:
-        """The open inputs, opened on first use (warnings are the client's to show)."""
+        """The open inputs, opened on first use (warnings are the client's to show), with
+        torch's threads set in the calling task's thread: OpenMP keeps the count per thread,
+        so setting it in :meth:`setup` (the worker's event loop) does not reach the tasks."""
+        if self.models:
+            import torch
+
+            threads = max(1, int(self.torch_threads))
+            if torch.get_num_threads() != threads:
+                torch.set_num_threads(threads)
         with self._open_lock:
             if self._inputs is None:
                 self._inputs = self._open()
