@@ -5,7 +5,7 @@ heavy at the top (as ``python -m ncv_core`` does not): start-up is what ``ncv sc
 pays.
 
 Usage: ``python benchmarks/_cluster_child.py N --model DIR --vcf FILE --out FILE [--overhead K]
-[--background N]``
+[--background N] [--chunk-size N]``
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def main() -> None:
         parser.add_argument(name, required=True)
     parser.add_argument("--overhead", type=int, default=0)
     parser.add_argument("--background", type=int, default=0)
+    parser.add_argument("--chunk-size", type=int, default=20_000)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from ncv_core.demo import ensure_demo
@@ -63,6 +64,7 @@ def main() -> None:
             "GM12878",
             args.out,
             background=args.background,
+            chunk_size=args.chunk_size,
         )
         end = time.perf_counter()
         rss = cluster.client.run(_peak_rss_kb)
