@@ -11,6 +11,7 @@ import pytest
 from _synthetic import META, one_thread, synthetic_table, threads  # noqa: F401 (one_thread: autouse fixture)
 from sklearn.metrics import roc_auc_score
 
+from ncv_core.errors import NcvError
 from ncv_core.evaluate import cross_cell_line, evaluate_model, evaluation_rows
 from ncv_core.metrics import (
     baseline_metrics,
@@ -130,3 +131,63 @@ def test_cross_cell_line_matrix(trained) -> None:
     assert a.loc[("B", "B"), "auroc_se"] == 0.0
     own = cross_cell_line({"A": loaded}, {"own": table})
     assert own["n"].tolist() == [40]  # only the model's validation rows of its own table
+
+
+@pytest.fixture(scope="module")
+def cross_validated(tmp_path_factory) -> tuple[pd.DataFrame, LoadedModel, object]:
+    """A 3-fold CV run (its final model refit on every row), saved and loaded back."""
+    from ncv_core.io.model_folder import load_model, save_model
+
+    table = synthetic_table(240, seed=4, unlabelled=30)
+    with threads(1):
+        res = train(table, meta=META, epochs=2, split="cv", folds=3, n_labelled=30, seed=0)
+    folder = save_model(res, tmp_path_factory.mktemp("cv") / "model")
+    return table, load_model(folder, device="cpu"), res
+
+
+def test_cv_model_on_its_own_table_is_evaluated_out_of_fold(cross_validated) -> None:
+    table, loaded, res = cross_validated
+    labelled = np.flatnonzero(table["label"].notna().to_numpy())
+    idx, which = evaluation_rows(loaded, table)
+    assert which == "out-of-fold" and np.array_equal(idx, labelled)
+    # the probabilities are those each fold model gave its own held-out fold: per fold, their
+    # AUROC is the fold's validation AUROC recorded during training
+    fold = loaded.split["part"].to_numpy()
+    p = res.oof.set_index("row")["p"]
+    y_all = table["label"].to_numpy(dtype=float)
+    for k, recorded in enumerate(loaded.card["metrics"]["folds"], start=1):
+        rows = np.flatnonzero(fold == str(k))
+        assert roc_auc_score(y_all[rows], p.loc[rows]) == pytest.approx(recorded["val_auroc"])
+    expected = np.full(len(table), np.nan)
+    expected[p.index] = p.to_numpy()
+    out = evaluate_model(loaded, table, meta=META)
+    assert out["rows"] == "out-of-fold" and out["n"] == len(labelled)
+    assert "out-of-fold" in out["rows_description"]
+    y = y_all[labelled]
+    assert out["auroc"] == pytest.approx(roc_auc_score(y, expected[labelled]), abs=1e-9)
+    # not the final model's numbers on rows it trained on
+    final = loaded.predict_proba(table.iloc[labelled], meta=META)[:, 0]
+    assert not np.allclose(final, expected[labelled], atol=1e-3)
+    assert out["baselines"]["CADD"]["n"] == len(labelled)
+    own = cross_cell_line({"A": loaded}, {"own": table})
+    assert own["auroc"].iloc[0] == pytest.approx(out["auroc"]) and own["n"].iloc[0] == len(labelled)
+
+
+def test_cv_model_rows_can_be_chosen(cross_validated) -> None:
+    table, loaded, _ = cross_validated
+    everything = evaluate_model(loaded, table, meta=META, rows="all", curves=False)
+    assert everything["rows"] == "all" and everything["n"] == int(table["label"].notna().sum())
+    with pytest.raises(NcvError, match="no validation rows"):
+        evaluation_rows(loaded, table, "validation")
+    with pytest.raises(NcvError, match="rows must be one of"):
+        evaluation_rows(loaded, table, "train")
+    other = synthetic_table(50, seed=11)
+    assert evaluation_rows(loaded, other)[1] == "all"
+    with pytest.raises(NcvError, match="own training table"):
+        evaluation_rows(loaded, other, "out-of-fold")
+
+
+def test_paper_model_has_no_out_of_fold_rows(trained) -> None:
+    table, loaded = trained
+    with pytest.raises(NcvError, match="no out-of-fold predictions"):
+        evaluation_rows(loaded, table, "out-of-fold")

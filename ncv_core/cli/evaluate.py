@@ -2,7 +2,9 @@
 the table's baseline score columns (CADD, DeepSEA, ...) on the same rows, written as JSON.
 
 On the model's own training table only its validation rows are scored (recognised by content
-hash and split.tsv); on any other table (another cell line, say) every labelled row is.
+hash and split.tsv), or, for a cross-validated model, every labelled row by the fold model that
+did not train on it (out-of-fold); on any other table (another cell line, say) every labelled
+row is.
 
 example:
   ncv evaluate --model models/gm --features k562.parquet --out k562-metrics.json
@@ -27,8 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rows",
         default="auto",
-        choices=("auto", "validation", "all"),
-        help="rows to score (default auto: validation rows of the model's own table, else all)",
+        choices=("auto", "validation", "out-of-fold", "all"),  # evaluate.ROWS (deferred import)
+        help="rows to score (default auto: validation rows of the model's own table, out-of-fold "
+        "predictions for a cv model's own table, else all)",
     )
     p.add_argument("--device", default=None, help="torch device (default: cuda if available)")
 
