@@ -197,16 +197,30 @@ def load_model(path: str | os.PathLike, *, device: str | torch.device | None = N
     return LoadedModel(model, card, _read_split(folder / SPLIT), folder, device)
 
 
+PICKLE_HINT = (
+    "this looks like a PyTorch checkpoint written by torch.save. If you trust the file, convert "
+    'it where it came from: python -c "import torch; from safetensors.torch import save_file; '
+    "save_file(torch.load('model.pt', weights_only=True), 'model.safetensors')\" (the file must "
+    "hold the state_dict of the card's architecture)"
+)
+"""How to turn a PyTorch checkpoint into the weights file a model folder holds."""
+
+
 def _check_weights(path: Path) -> None:
     """Refuse, by their first bytes, weights that are not safetensors (a pickle, a zip from
-    ``torch.save``): they are never unpickled."""
-    with open(path, "rb") as fh:
-        head = fh.read(16)
+    ``torch.save``): they are never unpickled; a PyTorch checkpoint is named as one."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise NcvError(f"cannot read the weights: {exc}", path=path) from exc
     found = describe_bytes(head, controls=False)
     if found is not None and found[1] != "a safetensors weights file":
+        torch_save = head.startswith(b"PK\x03\x04") or found[1] == "a Python pickle"
         raise NcvError(
             f"is {found[1]}, not a safetensors file; weights are read only as safetensors "
-            "(never unpickled): save them with safetensors.torch.save_file",
+            "(never unpickled): "
+            + (PICKLE_HINT if torch_save else "save them with safetensors.torch.save_file"),
             path=path,
         )
 

@@ -272,3 +272,21 @@ def test_cli_bad_input_exits_2(tmp_path: Path, capsys) -> None:
     )
     err = capsys.readouterr().err
     assert err.count("error:") == 4 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_a_pytorch_pickle_renamed_safetensors_is_named_and_never_loaded(
+    result, saved: Path, monkeypatch, legacy: bool
+) -> None:
+    weights = saved / "model.safetensors"
+    torch.save(result.model.state_dict(), weights, _use_new_zipfile_serialization=not legacy)
+
+    def refuse(*a, **k):
+        raise AssertionError("torch.load (pickle) was called")
+
+    monkeypatch.setattr(torch, "load", refuse)
+    with pytest.raises(NcvError, match="looks like a PyTorch checkpoint") as err:
+        load_model(saved)
+    what = "a Python pickle" if legacy else "a zip archive"
+    assert f"is {what}" in str(err.value) and "never unpickled" in str(err.value)
+    assert "save_file(" in str(err.value) and str(err.value).startswith(str(weights))
