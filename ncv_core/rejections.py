@@ -10,10 +10,12 @@ shown by the app is :func:`summarize`.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
+from ncv_core.coords import guess_build
 from ncv_core.errors import NcvError
 
 REPORT_COLUMNS: tuple[str, ...] = ("line", "reason", "category", "row")
@@ -62,14 +64,70 @@ def check_mismatch_rate(rejected: list[Rejection], total: int, path: str) -> str
     return None
 
 
-def raise_if_unusable(kept: int, rejected: list[Rejection], path: str) -> None:
-    """Raise :class:`NcvError` naming the file when no locus could be used."""
+COORDINATE_CATEGORIES: tuple[str, ...] = (
+    "unknown contig",
+    "out of range",
+    "window off contig end",
+    "ref mismatch",
+)
+"""Rejection categories that mean a row's coordinates do not fit the genome."""
+
+
+def build_mismatch_hint(
+    rejected: list[Rejection], kept: int, contigs: Mapping[str, int], genome_name: str
+) -> str | None:
+    """A sentence when a loci file looks like it is on another genome build than the genome.
+
+    Said when at least half of the rows, and at least 2, have coordinates that do not fit the
+    genome (:data:`COORDINATE_CATEGORIES`).
+
+    Parameters
+    ----------
+    rejected : list of Rejection
+        The file's rejected rows.
+    kept : int
+        Rows that were used.
+    contigs : mapping of str to int
+        The genome's contig lengths.
+    genome_name : str
+        How to name the genome (its file name).
+    """
+    counts = Counter(r.category for r in rejected if r.category in COORDINATE_CATEGORIES)
+    bad, total = sum(counts.values()), kept + len(rejected)
+    if bad < 2 or 2 * bad < total:
+        return None
+    words = {
+        "unknown contig": "name a contig it lacks",
+        "out of range": "lie past the end of a contig",
+        "window off contig end": "sit too close to a contig end",
+        "ref mismatch": "have a REF base the genome does not have there",
+    }
+    parts = ", ".join(f"{n:,} {words[c]}" for c, n in counts.most_common())
+    build = guess_build(contigs)
+    names = list(contigs)
+    shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    size = sum(contigs.values())
+    what = f"{build}" if build else "not a known human or mouse build"
+    return (
+        f"{bad:,} of {total:,} rows do not fit the genome {genome_name} ({parts}). "
+        f"{genome_name} has {len(names):,} contig{'s' if len(names) != 1 else ''} ({shown}; "
+        f"{size / 1e6:,.1f} Mb; {what}): the file is probably on another genome build. "
+        "Use the genome (FASTA) and tracks of the build the variants were called on."
+    )
+
+
+def raise_if_unusable(
+    kept: int, rejected: list[Rejection], path: str, *, hint: str | None = None
+) -> None:
+    """Raise :class:`NcvError` naming the file when no locus could be used (``hint``, such as
+    :func:`build_mismatch_hint`'s, is appended)."""
     if kept:
         return
     if not rejected:
         raise NcvError("the file holds no loci", path=path)
     first = rejected[0]
     raise NcvError(
-        f"no usable loci ({summarize(0, rejected)}); first problem: line {first.line}: {first.reason}",
+        f"no usable loci ({summarize(0, rejected)}); first problem: line {first.line}: "
+        f"{first.reason}" + (f". {hint}" if hint else ""),
         path=path,
     )

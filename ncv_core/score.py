@@ -36,7 +36,7 @@ import pandas as pd
 
 from ncv_core.constants import DEFAULT_WINDOW
 from ncv_core.coords import substitute, variant_offset
-from ncv_core.errors import NcvError
+from ncv_core.errors import NcvError, warn
 from ncv_core.features.build import compute_features
 from ncv_core.features.loci import (
     BOOKKEEPING_COLUMNS,
@@ -63,7 +63,14 @@ from ncv_core.scoring.chunk import (
 )
 from ncv_core.scoring.effects import allele_logits, effect_columns
 from ncv_core.scoring.haplotypes import alt_table
-from ncv_core.scoring.report import ScoreReport, Tally, check_outputs, make_writers, score_meta
+from ncv_core.scoring.report import (
+    ScoreReport,
+    Tally,
+    build_hint,
+    check_outputs,
+    make_writers,
+    score_meta,
+)
 from ncv_core.scoring.sources import (
     SEQUENCE_LOCUS_COLUMNS,
     loci_batches,
@@ -343,8 +350,12 @@ def score_file(
                 w.write(chunk)
         if n == 0:  # the report says why; no output file is left behind
             write_rejections(rejected, report_path)
-            raise_if_unusable(0, rejected, os.fspath(loci_path))
+            hint = build_hint(rejected, 0, genome_path)
+            raise_if_unusable(0, rejected, os.fspath(loci_path), hint=hint)
     write_rejections(rejected, report_path)
+    hint = build_hint(rejected, n, genome_path)
+    if hint:
+        warn(hint)
     return ScoreReport(
         n, rejected, outs, report_path, tally.duplicates, tally.conflicts, tally.normalised,
         bg, tally.top, meta,

@@ -9,7 +9,7 @@ import pytest
 
 from ncv_core.cli import main
 from ncv_core.constants import COMPOSITION_COLUMNS
-from ncv_core.errors import NcvError
+from ncv_core.errors import NcvError, NcvWarning
 from ncv_core.features.build import build_features
 from ncv_core.io.model_folder import load_model, save_model
 from ncv_core.io.scores import read_vcf_info
@@ -228,3 +228,40 @@ def test_score_typed_variant_in_memory(scored_setup) -> None:
         ["ref mismatch", "alt equals ref"],
         ["alt equals ref"],
     )
+
+
+def test_a_file_on_another_build_says_so_and_scores_nothing(scored_setup, tmp_path: Path) -> None:
+    """Human coordinates against the tiny genome: no 'scored' result, the reasons on disk and a
+    sentence naming the build mismatch (the app's 'Scored ✓' with 0 scored, issue 15)."""
+    from ncv_core.score import score_file
+
+    t, _, model, _ = scored_setup
+    vcf = tmp_path / "human.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        "chr1\t56972353\trs1\tG\tA\t.\t.\t.\nchr7\t12284008\trs2\tA\tG\t.\t.\t.\n"
+        "chr9\t22124477\trs3\tA\tG\t.\t.\t.\n"
+    )
+    out = tmp_path / "scores.tsv"
+    with pytest.raises(NcvError) as err:
+        score_file(model, vcf, t.genome, t.tracks, "CL", out)
+    text = str(err.value)
+    assert "no usable loci (kept 0, rejected 3: 2 unknown contig, 1 out of range)" in text
+    assert "3 of 3 rows do not fit the genome" in text and "another genome build" in text
+    assert not out.exists()
+    report = pd.read_csv(tmp_path / "scores.rejected.tsv", sep="\t")
+    assert report["category"].tolist() == ["out of range", "unknown contig", "unknown contig"]
+
+
+def test_mostly_mismatched_file_scores_the_rest_with_a_warning(scored_setup, tmp_path) -> None:
+    from ncv_core.score import score_file
+
+    t, _, model, _ = scored_setup
+    good = f"chr1\t500\t{t.ref('chr1', 500)}\t{t.other('chr1', 500)}"
+    loci = tmp_path / "mixed.tsv"
+    loci.write_text(
+        "chrom\tpos\tref\talt\n" + good + "\nchr7\t10\tA\tG\nchr8\t10\tA\tG\nchr9\t10\tA\tG\n"
+    )
+    with pytest.warns(NcvWarning, match="3 of 4 rows do not fit the genome"):
+        done = score_file(model, loci, t.genome, t.tracks, "CL", tmp_path / "o.tsv")
+    assert done.n_scored == 1

@@ -38,6 +38,7 @@ from ncv_core.io.cache import FeatureCache, file_identity, sha256_file
 from ncv_core.io.genome import Genome
 from ncv_core.io.manifest import read_manifest
 from ncv_core.progress import ProgressFn, report
+from ncv_core.rejections import build_mismatch_hint
 from ncv_core.sequence import composition
 
 FEATURES_VERSION = 1
@@ -237,9 +238,10 @@ def _compute(
         rejected.extend(placed.rejected)
         baselines = placed.baseline_columns
     kept = sum(len(c) for c in chunks)
-    raise_if_unusable(kept, rejected, os.fspath(loci_path))
+    build_hint = build_mismatch_hint(rejected, kept, genome.contigs, genome.path.name)
+    raise_if_unusable(kept, rejected, os.fspath(loci_path), hint=build_hint)
     warn_missing_contigs(tracks.missing_contigs)
-    hint = check_mismatch_rate(rejected, kept + len(rejected), os.fspath(loci_path))
+    hint = build_hint or check_mismatch_rate(rejected, kept + len(rejected), os.fspath(loci_path))
     if hint:
         from ncv_core.errors import warn
 

@@ -13,14 +13,15 @@ import pandas as pd
 
 from ncv_core import __version__
 from ncv_core.errors import NcvError
+from ncv_core.io.genome import Genome
 from ncv_core.io.scores import TableScoreWriter, VcfScoreWriter, column_spec, output_kind
 from ncv_core.io.tables import check_outputs as io_check_outputs
 from ncv_core.io.tables import rejected_report_path, sidecar_path
-from ncv_core.rejections import Rejection, summarize
+from ncv_core.rejections import COORDINATE_CATEGORIES, Rejection, build_mismatch_hint, summarize
 from ncv_core.scoring.chunk import NOTES, needs_tracks
 from ncv_core.scoring.top import top_effects
 
-__all__ = ["ScoreReport", "Tally", "check_outputs", "make_writers", "score_meta"]
+__all__ = ["ScoreReport", "Tally", "build_hint", "check_outputs", "make_writers", "score_meta"]
 
 MEANINGS: dict[str, str] = {
     "p_ref": "probability that the locus is functional with the REF allele",
@@ -141,3 +142,14 @@ def score_meta(models: dict, *, loci_path, genome_path, cell_line, sequences, rc
         "background": None if background is None else background.describe(),
         "columns": {c: MEANINGS[base] for c, base, _, _ in spec} | {NOTES: MEANINGS[NOTES]},
     }
+
+
+def build_hint(
+    rejected: list[Rejection], kept: int, genome_path: str | os.PathLike | None
+) -> str | None:
+    """:func:`~ncv_core.rejections.build_mismatch_hint` against the genome's contigs (None
+    without a genome, or when no row was rejected for its coordinates)."""
+    if genome_path is None or not any(r.category in COORDINATE_CATEGORIES for r in rejected):
+        return None
+    with Genome(genome_path) as genome:
+        return build_mismatch_hint(rejected, kept, genome.contigs, genome.path.name)
