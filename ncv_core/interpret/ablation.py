@@ -182,19 +182,48 @@ def _init_worker(table: pd.DataFrame, meta: dict) -> None:
 
 
 def _fit(run: _Run, options: dict[str, Any], threads: int | None, device: Any) -> dict[str, Any]:
-    """Train one run (CV) and return its fold metrics, time and warnings."""
+    """Train one run in a worker process (its table from :func:`_init_worker`); the warnings
+    come back with the result, for the parent to issue once."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = _train_run(run, _WORKER["table"], _WORKER["meta"], options, threads, device)
+    res["warnings"] = sorted({str(w.message) for w in caught})
+    return res
+
+
+def _train_run(
+    run: _Run,
+    table: pd.DataFrame,
+    meta: dict,
+    options: dict[str, Any],
+    threads: int | None,
+    device: Any,
+    stop: StopFlag | None = None,
+) -> dict[str, Any]:
+    """Train one run (CV) and return its fold metrics and time.
+
+    In this process (``n_jobs=1``) the table is passed in, never through a module global, and
+    warnings are issued as they happen (``warnings.catch_warnings`` swaps process-wide state):
+    ablations in two threads at once (two app sessions) neither see each other's table nor lose
+    each other's warnings. ``stop`` reaches ``train``, which checks it between epochs.
+    """
     from ncv_core.training import train
 
-    table, meta = _WORKER["table"], _WORKER["meta"]
     t0 = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught, _torch_threads(threads):
-        warnings.simplefilter("always")
+    with _torch_threads(threads):
         result = train(
-            table, meta=meta, model=run.model, feature_cols=run.features, device=device, **options
+            table,
+            meta=meta,
+            model=run.model,
+            feature_cols=run.features,
+            device=device,
+            stop=stop,
+            **options,
         )
+    if stopped(stop):
+        raise NcvError("the ablation was stopped")
     folds = [{k: f.get(f"val_{k}", np.nan) for k in METRICS} for f in result.metrics["folds"]]
-    messages = sorted({str(w.message) for w in caught})
-    return {"folds": folds, "seconds": time.perf_counter() - t0, "warnings": messages}
+    return {"folds": folds, "seconds": time.perf_counter() - t0, "warnings": []}
 
 
 def _execute(
@@ -220,14 +249,10 @@ def _execute(
         report(progress, "ablation", finished, len(runs), **extra)
 
     if n_jobs <= 1:
-        _init_worker(table, meta)
-        try:
-            for i, run in enumerate(runs):
-                if stopped(stop):
-                    raise NcvError("the ablation was stopped")
-                done(i, _fit(run, options, threads, device))
-        finally:
-            _WORKER.clear()
+        for i, run in enumerate(runs):
+            if stopped(stop):
+                raise NcvError("the ablation was stopped")
+            done(i, _train_run(run, table, meta, options, threads, device, stop))
         return out  # type: ignore[return-value]
     ctx = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(
@@ -312,7 +337,8 @@ def group_ablation(
         ``{"stage": "ablation", "done": runs, "total": runs, "group", "mode", "auroc",
         "auroc_se"}`` after each run.
     stop : object with ``is_set()``, optional
-        Checked between runs.
+        Checked between runs and, with ``n_jobs=1``, between the epochs of a run; a stopped
+        ablation raises :class:`~ncv_core.errors.NcvError`.
     n_jobs : int
         Runs trained at once, in worker processes when above 1 (CPU only: on a GPU, runs go one
         after another).

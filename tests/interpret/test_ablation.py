@@ -100,3 +100,69 @@ def test_tabular_only_tables_and_options(table, meta) -> None:
         group_ablation(table, meta=meta, model="deepbind")
     with pytest.raises(NcvError, match="feature kind"):
         group_ablation(table, meta=meta, kinds=("mean",))
+
+
+def test_two_ablations_in_threads_at_once_train_on_their_own_tables(
+    table, meta, monkeypatch
+) -> None:
+    """Two app sessions ablating different tables in threads of one process: every training of
+    each thread reads that thread's table (no module-global table in this process)."""
+    import threading
+
+    import ncv_core.training as training
+
+    real, seen = training.train, []
+
+    def spy(t: pd.DataFrame, **kw):
+        seen.append((threading.current_thread().name, id(t)))
+        return real(t, **kw)
+
+    monkeypatch.setattr(training, "train", spy)
+    tables = {"a": table.drop(columns=["seq"]), "b": table.drop(columns=["seq"]).iloc[:120]}
+    barrier, out = threading.Barrier(2), {}
+
+    def work(name: str) -> None:
+        barrier.wait()
+        kwargs = {"groups": ["VI_dnase", "nucleotide"], "threads": None, **FAST}
+        out[name] = group_ablation(tables[name], meta=meta, **kwargs).table
+
+    workers = [threading.Thread(target=work, args=(n,), name=n) for n in tables]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert set(out) == {"a", "b"} and all(len(t) == 5 for t in out.values())
+    assert sorted(seen) == sorted([(n, id(tables[n])) for n in tables for _ in range(5)])
+    for t in out.values():
+        assert t["auroc"].between(0, 1).all()
+
+
+def test_stop_ends_the_ablation_within_a_run(table, meta) -> None:
+    import threading
+
+    stop = threading.Event()
+    seen = []
+
+    def progress(ev: dict) -> None:
+        seen.append(ev)
+        stop.set()  # after the first run
+
+    with pytest.raises(NcvError, match="stopped"):
+        group_ablation(
+            table.drop(columns=["seq"]), meta=meta, groups=["VI_dnase", "nucleotide"],
+            progress=progress, stop=stop, **FAST,
+        )  # fmt: skip
+    assert len(seen) == 1
+
+    class Countdown:
+        """Set after a few checks: inside the first run's training (between its epochs)."""
+
+        def __init__(self) -> None:
+            self.n = 0
+
+        def is_set(self) -> bool:
+            self.n += 1
+            return self.n > 3
+
+    with pytest.raises(NcvError, match="stopped"):
+        group_ablation(table.drop(columns=["seq"]), meta=meta, stop=Countdown(), **FAST)
