@@ -152,3 +152,22 @@ def track_signals(
     specs.sort(key=lambda s: MARKS.index(s.mark) if s.mark in MARKS else len(MARKS))
     lo, hi = max(0, int(start)), min(length, int(end))
     return lo, {s.mark: signal_values(s.signal, name, lo, hi) for s in specs}
+
+
+def track_peaks(
+    tracks_path: str | os.PathLike, cell_line: str, chrom: str, start: int, end: int
+) -> dict[str, list[tuple[int, int]]]:
+    """The peaks of every track of a cell line that overlap ``[start, end)`` (0-based), for
+    drawing beside :func:`track_signals`: ``mark -> [(peak start, peak end), ...]`` (0-based
+    half-open, merged, clipped to the range); marks without a peaks file are absent."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for spec in read_manifest(tracks_path):
+        if spec.cell_line != cell_line or spec.peaks is None:
+            continue
+        starts, ends = read_peaks(spec.peaks).get(contig_key(chrom), (np.zeros(0), np.zeros(0)))
+        hit = (starts < end) & (ends > start)
+        out[spec.mark] = [
+            (max(int(s), int(start)), min(int(e), int(end)))
+            for s, e in zip(starts[hit], ends[hit], strict=True)
+        ]
+    return out

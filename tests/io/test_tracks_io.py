@@ -207,3 +207,13 @@ def test_signal_values(tiny, tmp_path: Path) -> None:
     assert v.tolist() == [2.0] * 5 + [0.0] * 5
     shutil.copy(tiny.dnase, tmp_path / "x.bw")
     assert signal_values(tmp_path / "x.bw", "chrM", 0, 3).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_track_peaks_in_a_range_by_hand(tiny) -> None:
+    """The tiny DNase peaks are chr1 [100, 200) and [1000, 1100); H3K27ac has no peaks file."""
+    from ncv_core.features.tracks import track_peaks
+
+    assert track_peaks(tiny.tracks, "CL", "chr1", 0, 2000) == {"DNase": [(100, 200), (1000, 1100)]}
+    assert track_peaks(tiny.tracks, "CL", "1", 150, 1050) == {"DNase": [(150, 200), (1000, 1050)]}
+    assert track_peaks(tiny.tracks, "CL", "chr1", 200, 1000) == {"DNase": []}  # half-open
+    assert track_peaks(tiny.tracks, "CL", "chr2", 0, 800) == {"DNase": []}
