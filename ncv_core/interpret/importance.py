@@ -45,12 +45,17 @@ class FeatureImportance:
         ``bins`` edges of a feature span both labels' values, ``density`` integrates to 1.
     standardized : bool
         Whether values were standardised (over the labelled rows) before summarising.
+    binary : tuple of str
+        Features whose labelled values are all 0 or 1 (before standardising), such as the Peak
+        features: their ``summary`` ``mean`` is the fraction of loci with 1, better drawn as a
+        proportion than as a density.
     """
 
     correlation: pd.DataFrame
     summary: pd.DataFrame
     histograms: pd.DataFrame
     standardized: bool
+    binary: tuple[str, ...] = ()
 
 
 def feature_group(column: str) -> str:
@@ -172,6 +177,11 @@ def feature_importance(
     if not keep.any():
         raise NcvError(f"no row of the table has a label in {label_col!r}")
     x, y = feature_matrix(table, cols)[keep], y[keep].astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        zero_one = np.where(np.isnan(x), 0.0, x)
+        binary = tuple(
+            c for c, ok in zip(cols, np.isin(zero_one, (0.0, 1.0)).all(0), strict=True) if ok
+        )
     if standardize:
         with np.errstate(invalid="ignore"):
             sd = np.nanstd(x, axis=0)
@@ -191,5 +201,9 @@ def feature_importance(
             summary.append(_summary_rows(name, label, values[label], int(np.isnan(col).sum())))
         hist += _histogram(name, values, bins)
     return FeatureImportance(
-        correlation.reset_index(drop=True), pd.DataFrame(summary), pd.DataFrame(hist), standardize
+        correlation.reset_index(drop=True),
+        pd.DataFrame(summary),
+        pd.DataFrame(hist),
+        standardize,
+        binary,
     )

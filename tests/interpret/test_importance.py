@@ -83,3 +83,18 @@ def test_groups_and_errors(table) -> None:
         feature_importance(table.assign(label=pd.array([None] * len(table), dtype="Int8")))
     with pytest.raises(NcvError, match="not numeric"):
         feature_importance(table, features=["id"])
+
+
+def test_zero_one_features_are_named_binary(table) -> None:
+    t = table.assign(DNase_peak=(table["DNase_max"] > 1.0).astype(float))
+    t.loc[3, "DNase_peak"] = np.nan  # a missing value does not make it continuous
+    res = feature_importance(t, features=["DNase_peak", "DNase_max", "const"])
+    assert res.binary == ("DNase_peak",)
+    lab = t["label"].notna()
+    for label in (0, 1):
+        rows = t[lab & (t["label"] == label).fillna(False)]
+        row = res.summary.set_index(["feature", "label"]).loc[("DNase_peak", label)]
+        assert row["mean"] == pytest.approx(rows["DNase_peak"].mean())  # the fraction with 1
+    assert feature_importance(t, features=["DNase_peak"], standardize=True).binary == (
+        "DNase_peak",
+    )
