@@ -13,7 +13,7 @@ import streamlit as st
 import torch
 
 from ncv_core.errors import NcvError
-from ui import frame, jobs, notes, sidebar
+from ui import frame, jobs, notes, render, sidebar
 
 st.set_page_config(page_title="ncv-explorer", page_icon=":dna:", layout="wide")
 notes.install()
@@ -50,4 +50,4 @@ try:
     with frame.active():
         page.run()
 except NcvError as exc:
-    st.error(str(exc), icon=":material/error:")
+    render.error(exc)  # the file's own name, not the server's path; a hint for build mismatches

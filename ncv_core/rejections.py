@@ -116,18 +116,37 @@ def build_mismatch_hint(
     )
 
 
+class NoUsableLoci(NcvError):
+    """No row of a loci file could be used; :attr:`rejected` says why for each row and
+    :attr:`hint` (or None) what is probably wrong with the whole file."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        rejected: list[Rejection] | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.rejected = list(rejected or [])
+        self.hint = hint
+        super().__init__(message, path=path)
+
+
 def raise_if_unusable(
     kept: int, rejected: list[Rejection], path: str, *, hint: str | None = None
 ) -> None:
-    """Raise :class:`NcvError` naming the file when no locus could be used (``hint``, such as
-    :func:`build_mismatch_hint`'s, is appended)."""
+    """Raise :class:`NoUsableLoci` naming the file when no locus could be used (``hint``, such
+    as :func:`build_mismatch_hint`'s, is appended to the message)."""
     if kept:
         return
     if not rejected:
-        raise NcvError("the file holds no loci", path=path)
+        raise NoUsableLoci("the file holds no loci", path=path)
     first = rejected[0]
-    raise NcvError(
+    raise NoUsableLoci(
         f"no usable loci ({summarize(0, rejected)}); first problem: line {first.line}: "
         f"{first.reason}" + (f". {hint}" if hint else ""),
         path=path,
+        rejected=rejected,
+        hint=hint,
     )

@@ -7,7 +7,7 @@ import streamlit as st
 from ncv_core.constants import CELL_LINES
 from ncv_core.coords import variant_offset
 from ncv_core.features.build import build_features
-from ui import cached, dataset, frame, render, state
+from ui import cached, dataset, frame, nav, render, state
 
 frame.require(__file__)
 
@@ -98,3 +98,20 @@ st.caption(
     f"{feats.meta.get('window')}-bp window, the variant at offset {variant_offset(feats.meta.get('window', 0))}."
 )
 render.table(table, f"features-{data.cell_line}", height=360)
+
+n_labelled = int(labels.notna().sum())
+if n_labelled:
+    nav.next_step(
+        "data",
+        f"{n_labelled:,} labelled loci: the Train page learns which are functional from them "
+        "(the unlabelled ones help the semi-supervised method).",
+    )
+else:
+    nav.next_step(
+        "data",
+        "No locus has a label: a model cannot be trained on this file. Score its variants with "
+        "a trained model on Variant lookup instead.",
+        target="pages/lookup.py",
+        label="Score these variants",
+        icon=":material/search:",
+    )

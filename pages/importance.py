@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ncv_core.errors import NcvError
 from ncv_core.interpret.ablation import GROUP_LABELS, GROUPS, group_ablation
-from ui import cached, figures, frame, notes, render, state
+from ui import cached, figures, frame, nav, render, state, words
+from ui.jobs import TaskRun
 
 frame.require(__file__)
 
@@ -47,14 +47,23 @@ ranked = list(imp.correlation["feature"])
 feature = st.selectbox("Feature", ranked, help="ordered by |r|, the strongest first")
 c1, c2 = st.columns([3, 2])
 with c1:
-    render.chart(
-        figures.label_histogram(imp.histograms, feature),
-        f"distribution-{feature}",
-        imp.histograms[imp.histograms["feature"] == feature],
-    )
+    if feature in imp.binary:
+        render.chart(
+            figures.binary_bars(imp.summary, feature),
+            f"distribution-{feature}",
+            imp.summary[imp.summary["feature"] == feature],
+        )
+        st.caption(f"{feature} is 0 or 1 for every locus: the share of loci with 1 per label.")
+    else:
+        render.chart(
+            figures.label_histogram(imp.histograms, feature),
+            f"distribution-{feature}",
+            imp.histograms[imp.histograms["feature"] == feature],
+        )
 with c2:
     summary = imp.summary[imp.summary["feature"] == feature].drop(columns=["feature", "group"])
-    st.dataframe(summary.set_index("label").T, width="stretch")
+    summary = summary.set_index("label").rename(index=words.LABEL_WORDS).T
+    st.dataframe(summary.rename(index=words.SUMMARY_WORDS), width="stretch")
 
 st.subheader("Feature-group ablation")
 st.write(
@@ -62,50 +71,109 @@ st.write(
     "**without** it, beside the model on everything (the SSL_dnn paper's Fig. 2d). Every run "
     "uses the same folds, so the change from *everything* has a paired standard error."
 )
-c1, c2, c3, c4 = st.columns(4)
-groups = c1.multiselect(
-    "Groups",
+job: TaskRun | None = st.session_state.get("ncv_ablation_run")
+if job is not None and job.key[0] != data.key():
+    job = None  # another data set's ablation
+busy = job is not None and job.running
+# the widgets start as the last ablation's settings: coming back to the page shows its results
+last = job.key[1:] if job is not None else None
+METHODS = ["supervised", "ssl"]
+groups = st.multiselect(
+    "Feature groups",
     GROUPS,
-    default=[g for g in GROUPS if g != "sequence" or "seq" in feats.table.columns],
+    default=list(last[0])
+    if last
+    else [g for g in GROUPS if g != "sequence" or "seq" in feats.table.columns],
     format_func=lambda g: GROUP_LABELS.get(g, g),
 )
-folds = c2.number_input("Folds", 2, 10, 5)
+c2, c3, c4 = st.columns(3)
+folds = c2.number_input("Folds", 2, 10, last[1] if last else 5)
 epochs = c3.number_input(
     "Epochs per run",
     1,
     100,
-    10,
+    last[2] if last else 10,
     help="10 is within 0.006 AUROC of 30 on the demo, at a third of the time",
 )
-method = c4.selectbox("Method", ["supervised", "ssl"], help="ssl costs about twice as much")
+method = c4.selectbox(
+    "Method",
+    METHODS,
+    index=METHODS.index(last[3]) if last else 0,
+    help="ssl costs about twice as much",
+)
 runs = 1 + 2 * len(groups)
 key = (data.key(), tuple(groups), int(folds), int(epochs), method)
-if st.button(f"Run the ablation ({runs} runs x {folds} folds)", icon=":material/play_arrow:"):
-    try:
-        with notes.collect() as found:
-            result = group_ablation(
-                feats.table,
-                meta=feats.meta,
-                groups=groups,
-                folds=int(folds),
-                epochs=int(epochs),
-                method=method,
-                progress=render.progress_bar("Ablation"),
-            )
-    except NcvError as exc:
-        st.error(str(exc), icon=":material/error:")
-        st.stop()
-    st.session_state["ncv_ablation"] = (key, result, found)
-saved = st.session_state.get("ncv_ablation")
-if saved and saved[0] == key:
-    _, result, found = saved
-    render.show_notes(found)
-    render.chart(figures.ablation_bars(result.table), f"ablation-{data.name}")
-    shown = result.table.drop(columns=["features"], errors="ignore")
-    render.table(shown, f"ablation-{data.name}")
-    render.csv_button(result.folds, f"ablation-folds-{data.name}")
+if st.button(
+    f"Run the ablation ({runs} runs x {folds} folds)",
+    icon=":material/play_arrow:",
+    disabled=busy or not groups,
+    help="Runs in the background: you can use other pages meanwhile." if not busy else None,
+):
+    table, meta = feats.table, feats.meta
+    job = TaskRun(
+        "ablation",
+        lambda progress, stop: group_ablation(
+            table,
+            meta=meta,
+            groups=groups,
+            folds=int(folds),
+            epochs=int(epochs),
+            method=method,
+            threads=None,  # the job's one torch thread (ui.jobs)
+            progress=progress,
+            stop=stop,
+        ),
+        key=key,
+    ).start()
+    st.session_state["ncv_ablation_run"] = job
+    busy = True
+
+
+def progress() -> None:
+    snap = job.snapshot()
+    ev = snap["last"]
+    done, total = (ev["done"], ev["total"]) if ev else (0, runs)
+    text = f"Ablation: run {done}/{total} finished"
+    if ev:
+        text += f" · last: {GROUP_LABELS.get(ev['group'], ev['group'])}, {ev['mode']}: AUROC "
+        text += words.with_se(ev.get("auroc"), ev.get("auroc_se"))
+    if snap["status"] == "stopped":
+        text = f"Ablation stopped after {done}/{total} runs"
+    st.progress(done / (total or 1), text=text)
+    if job.running:
+        stopping = job.stop.is_set()
+        st.button(
+            "Stopping after this epoch..." if stopping else "Stop the ablation",
+            on_click=job.stop.set,
+            icon=":material/stop:",
+            disabled=stopping,
+            key="stop-ablation",
+        )
+    elif busy:
+        st.rerun()  # it ended: redraw the page once with the results
+
+
+if job is not None and job.key == key:
+    st.fragment(progress, run_every=1.0 if busy else None)()
+    snap = job.snapshot()
+    render.show_notes(snap["notes"])
+    if snap["status"] == "failed":
+        render.error(snap["error"])
+    result = snap["result"]
+    if result is not None:
+        render.chart(figures.ablation_bars(result.table), f"ablation-{data.name}")
+        shown = result.table.drop(columns=["features"], errors="ignore")
+        render.table(shown, f"ablation-{data.name}")
+        render.csv_button(result.folds, f"ablation-folds-{data.name}")
+        st.caption(
+            f"{result.settings['method']}, {result.settings['epochs']} epochs, "
+            f"{result.settings['folds']} folds, seed {result.settings['seed']}: "
+            f"{result.settings['seconds']:.0f} s."
+        )
+elif job is not None:
     st.caption(
-        f"{result.settings['method']}, {result.settings['epochs']} epochs, "
-        f"{result.settings['folds']} folds, seed {result.settings['seed']}: "
-        f"{result.settings['seconds']:.0f} s."
+        "The last ablation ran with other settings: set them back to see its results, or run "
+        "this one."
     )
+
+nav.next_step("importance", "The motifs the model's first-layer filters learned.")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ncv_core.coords import variant_offset, window_bounds
+from ncv_core.coords import variant_offset, window_bounds, window_start
 from ncv_core.errors import NcvError
 from ncv_core.interpret.ism import ism_table
 from ncv_core.scoring.chunk import needs_tracks
-from ui import cached, figures, frame, render, state
+from ui import cached, figures, frame, nav, render, state, words
 from ui.batch import score_file
 
 frame.require(__file__)
@@ -37,7 +37,7 @@ with batch:
     ):
         src = state.save_upload(upload.name, upload.getvalue())
         with st.status("Scoring...") as status:
-            st.session_state["ncv_batch"] = score_file(
+            result = score_file(
                 loaded,
                 path.name,
                 src,
@@ -45,16 +45,31 @@ with batch:
                 lambda ev: status.update(label=f"Scoring: {ev['done']:,} rows read"),
                 cached.background(path, data),
             )
-            status.update(label="Scored", state="complete")
+            st.session_state["ncv_batch"] = result
+            if result.error:
+                status.update(label="Nothing could be scored", state="error")
+            else:
+                status.update(label=f"Done: {result.summary}", state="complete")
     result = st.session_state.get("ncv_batch")
     if result:
         render.show_notes(result.notes)
+        if result.error:
+            render.error(f"{result.name}: {result.error}")
         st.caption(f"{result.name} under {result.model}: {result.summary}")
+        if len(result.rejected):
+            st.caption("Why rows could not be scored:")
+            render.table(result.reasons, f"reasons-{result.name}")
         if len(result.scores):
+            score_words = {c: w for c, w in words.SCORE_WORDS.items() if c in result.scores}
             render.chart(figures.score_scatter(result.scores), "batch-scores")
-            st.caption("Largest effects (|p_alt - p_ref|), ranked:")
-            render.table(result.top, f"top-{result.name}")
-            render.table(result.scores, f"scores-{result.name}", height=300)
+            render.chart(figures.effect_bars(result.top), "batch-effects")
+            st.caption(
+                "The largest effects, ranked by the size of the change in probability: "
+                + words.SCORE_WORDS["diff"][1]
+            )
+            render.table(result.top, f"top-{result.name}", words=score_words)
+            st.caption("Every scored variant:")
+            render.table(result.scores, f"scores-{result.name}", height=300, words=score_words)
         if result.vcf:
             st.download_button(
                 "Download the annotated VCF (NCV_* INFO fields, bgzip)",
@@ -65,8 +80,8 @@ with batch:
                 icon=":material/download:",
             )
         if len(result.rejected):
-            st.caption("Rows that could not be scored:")
-            render.table(result.rejected, f"not-scored-{result.name}")
+            with st.expander(f"The {len(result.rejected):,} rows that could not be scored"):
+                render.table(result.rejected, f"not-scored-{result.name}")
 
 with single:
     how = st.radio("Variant", ["type it", "pick it from the table"], horizontal=True)
@@ -79,14 +94,14 @@ with single:
         try:
             found = cached.lookup(path, data, text)
         except NcvError as exc:  # here, not app-wide: the batch tab still shows
-            st.error(str(exc), icon=":material/error:")
+            render.error(exc)
             found = None
         row = found.row if found else pd.DataFrame()
         scores = found.scores if found else pd.DataFrame()
         if found:
             render.show_notes(found.notes)
             for r in found.rejected.query("category != 'no alt'").itertuples():
-                st.error(f"{text}: {r.reason}", icon=":material/error:")
+                render.error(f"{text}: {r.reason}")
     else:
         ids = table["id"].astype(str).tolist()
         row = table.iloc[[ids.index(st.selectbox("Locus", ids))]]
@@ -97,18 +112,33 @@ with single:  # last: it stops the script when there is nothing to show
     locus = row.iloc[0]
     if len(scores):
         s = scores.iloc[0]
-        cols = st.columns(5)
-        for col, key in zip(cols, ("p_ref", "p_alt", "diff", "logit_diff", "log2fc"), strict=True):
-            col.metric(key, f"{s[key]:+.4f}" if key not in ("p_ref", "p_alt") else f"{s[key]:.4f}")
+        keys = [k for k in ("p_ref", "p_alt", "diff", "logit_diff", "log2fc") if k in scores]
+        cols = st.columns(len(keys))
+        for col, key in zip(cols, keys, strict=True):
+            shown = f"{s[key]:.4f}" if key in ("p_ref", "p_alt") else f"{s[key]:+.4f}"
+            col.metric(words.word(key), shown, help=words.explain(key))
+        if {"p_ref", "p_alt", "logit_diff"} <= set(scores.columns):
+            st.markdown(
+                words.effect_sentence(
+                    float(s["p_ref"]),
+                    float(s["p_alt"]),
+                    float(s["logit_diff"]),
+                    str(locus["ref"]),
+                    str(locus["alt"]),
+                )  # fmt: skip
+            )
         if "diff_percentile" in scores:
             bg = cached.background(path, data)
             where = data.cell_line if needs_tracks(loaded) else None
             st.markdown(bg.sentence(s["diff"], s["diff_percentile"], where))
-            fig = figures.background_histogram(bg.scores["diff"].abs(), abs(s["diff"]))
+            fig = figures.background_histogram(
+                bg.scores["diff"].abs(), abs(s["diff"]), what="size of the change in probability"
+            )
             render.chart(fig, f"background-{locus['id']}", bg.scores)
         c1, c2 = st.columns([1, 2])
         with c1:
-            render.chart(figures.allele_bars(scores), f"alleles-{locus['id']}", scores)
+            fig = figures.allele_bars(scores, str(locus["ref"]), str(locus["alt"]))
+            render.chart(fig, f"alleles-{locus['id']}", scores)
     else:
         c1, c2 = st.columns([1, 2])
         c1.info("No ALT allele: nothing to score; the window, tracks and ISM are below.")
@@ -136,14 +166,24 @@ with single:  # last: it stops the script when there is nothing to show
         variant=int(locus["pos"]),
         chrom=locus["chrom"],
         window=window_bounds(int(locus["pos"]), window),
+        peaks=cached.peaks(data, locus["chrom"], lo, lo + len(next(iter(sig.values()), []))),
+        unit="signal",
     )
     render.chart(fig, f"tracks-{locus['id']}", figures.tracks_frame(sig, lo))
+    st.caption(
+        "Signal: each bigWig's own values per base (the demo's are fold enrichment over "
+        "background); red bars: the peaks of the mark's peaks file."
+    )
     if loaded.model.uses_seq:
         ism = cached.ism(path, data, row)
         fig = figures.ism_heatmap(
             ism.delta_logit[0, 0],
             ism.ref_index[0],
             center=mid,
-            title="In-silico mutagenesis of the window (the variant dotted)",
+            first=int(window_start(int(locus["pos"]), window)),
+            chrom=str(locus["chrom"]),
+            span=(max(0, mid - 25), min(window - 1, mid + 25)),
+            title="In-silico mutagenesis around the variant (dotted); pan for the whole window",
         )
         render.chart(fig, f"lookup-ism-{locus['id']}", ism_table(ism))
+    nav.next_step("lookup")

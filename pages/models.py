@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ncv_core.errors import NcvError
-from ui import frame, modelfiles, render, state
+from ui import frame, modelfiles, nav, render, state, words
 
 frame.require(__file__)
 
@@ -29,15 +29,22 @@ else:
                 "cell line": (card.get("features") or {}).get("cell_line"),
                 "split": (card.get("split") or {}).get("kind"),
                 "epochs": len(card.get("history") or []),
-                "val AUROC": m.get("val_auroc"),
-                "± SE": m.get("val_auroc_se"),
-                "val AUPR": m.get("val_aupr"),
-                "val accuracy": m.get("val_accuracy"),
-                "termination": (card.get("training") or {}).get("termination"),
+                "val_auroc": m.get("val_auroc"),
+                "val_auroc_se": m.get("val_auroc_se"),
+                "val_aupr": m.get("val_aupr"),
+                "val_accuracy": m.get("val_accuracy"),
+                "termination": words.termination(card),
                 "parameters": card["architecture"].get("n_parameters"),
             }
         )
-    render.table(pd.DataFrame(rows), "models")
+    shown = {k: words.METRIC_WORDS[k] for k in ("val_auroc", "val_aupr", "val_accuracy")}
+    shown["val_auroc_se"] = (
+        "± SE (cross-validation)",
+        "val_auroc_se: standard error over the folds; empty for a single validation set.",
+    )
+    shown["termination"] = ("how training ended", "termination (card.json's training section)")
+    shown["split"] = ("split", "paper: one held-out validation set; cv: K folds + a final model")
+    render.table(pd.DataFrame(rows), "models", words=shown)
 
     names = [f.name for f, _ in models]
     index = names.index(active.name) if active is not None and active.name in names else 0
@@ -64,7 +71,8 @@ else:
     cols = st.columns(4)
     for col, key in zip(cols, ("val_auroc", "val_aupr", "val_accuracy", "n_val"), strict=True):
         value = m.get(key)
-        col.metric(key.replace("_", " "), value if key == "n_val" else render.fmt(value))
+        shown_value = value if key == "n_val" else words.with_se(value, m.get(f"{key}_se"))
+        col.metric(words.word(key), shown_value, help=words.explain(key))
     base = m.get("baselines") or {}
     if base:
         st.caption("Baseline score columns on the same validation rows:")
@@ -89,12 +97,21 @@ if files and st.button("Add the uploaded model", icon=":material/upload:"):
     zips = [f.name[:-4] for f in files if f.name.lower().endswith(".zip")]
     try:
         found = modelfiles.collect_upload((f.name, f.getvalue()) for f in files)
-        folder = modelfiles.install_upload(
+        same = modelfiles.same_model(found, [folder for folder, _ in models])
+        folder = same or modelfiles.install_upload(
             found, state.new_model_dir(zips[0] if zips else "uploaded")
         )
     except NcvError as exc:
-        st.error(f"This upload is not a usable model: {exc}", icon=":material/error:")
+        render.error(f"This upload is not a usable model: {exc}")
     else:
         state.set_model(folder)
-        st.success(f"Added {folder.name}; it is now the active model.")
+        st.session_state["ncv_upload_note"] = (
+            f"This model is already here as {folder.name}; it is now the active model."
+            if same
+            else f"Added {folder.name}; it is now the active model."
+        )
         st.rerun()
+if note := st.session_state.pop("ncv_upload_note", None):
+    st.success(note, icon=":material/check_circle:")
+
+nav.next_step("models", "ROC and precision-recall curves of the active model on held-out rows.")

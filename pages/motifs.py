@@ -10,7 +10,7 @@ from ncv_core.errors import NcvError
 from ncv_core.io.model_folder import save_model
 from ncv_core.io.motif_files import Motif, format_meme
 from ncv_core.training import train
-from ui import cached, figures, frame, render, state
+from ui import cached, figures, frame, nav, render, state
 
 frame.require(__file__)
 
@@ -24,14 +24,21 @@ try:
 except NcvError as exc:
     if arch == "ssl_dnn":
         st.warning(
-            f"The active model ({path.name}) is an SSL_dnn: its conv1 is a Conv2d whose (1, 4) "
-            "kernels slide along one base row at a time, so it has no first-layer filters over "
-            "A, C, G, T to read as motifs. Motifs need a sequence CNN, such as DeepBind.",
+            f"The active model ({path.name}) is an SSL_dnn: its first layer looks at one base "
+            "at a time, never at the four bases A, C, G, T of a position together, so it has "
+            "no first-layer filters over A, C, G, T to read as motifs. Motifs need a sequence "
+            "CNN, such as DeepBind.",
             icon=":material/info:",
+        )
+        st.caption(
+            "The technical reason (hover the icon).",
+            help="SSL_dnn's conv1 is a Conv2d whose (1, 4) kernels slide along one base row "
+            "of the one-hot image; a motif filter is a Conv1d over the 4 base channels (a "
+            "model's filter_conv).",
         )
     else:
         st.warning(f"The active model ({path.name}, {arch}) has no filters to read as motifs.")
-    st.caption(str(exc))
+        st.caption(state.public_text(str(exc)))
     label = f"Train a DeepBind on {data.name} (supervised, Adam, 10 epochs) and use it"
     if st.button(label, type="primary", icon=":material/play_arrow:"):
         feats = cached.features(data)
@@ -54,7 +61,7 @@ st.caption(
     f"{len(fm.pwms)} filters of width {fm.pwms.shape[1]} of **{path.name}**, each PWM "
     f"from the windows of {data.name} that activate it above half its maximum (Basset)."
 )
-c1, c2, c3 = st.columns(3)
+c1, c2, c3, c4 = st.columns(4)
 n_seqs = c1.slider("Sequences for the influence (each filter nullified on each)", 50, 1000, 100, 50)
 n_logos = c2.slider("Logos (most influential filters)", 1, min(48, len(fm.pwms)), 8)
 distance = c3.radio(
@@ -62,6 +69,13 @@ distance = c3.radio(
     ["pearson", "euclidean"],
     horizontal=True,
     help="pearson: MEME TomTom's -dist pearson, as in Basset; euclidean: memelite's TomTom",
+)
+max_q = c4.select_slider(
+    "Name a JASPAR match when q ≤",
+    [0.001, 0.01, 0.05, 0.1, 0.2],
+    value=0.05,
+    help="TomTom's q-value (false discovery rate over the JASPAR matrices): a logo is titled "
+    "with its best match only when the match is this significant",
 )
 influence, clusters = cached.influence(path, data, n_seqs)
 summary = fm.summary.copy()
@@ -83,10 +97,18 @@ for col in ("target", "target_name", "p_value", "q_value", "e_value", "orientati
 st.subheader("Filters, most influential first")
 cols = st.columns(2)
 for k, row in enumerate(summary.head(n_logos).itertuples()):
-    title = f"filter {row.filter}: {row.jaspar_target_name} q={row.jaspar_q_value:.1g}"
+    q = row.jaspar_q_value
+    if q == q and q <= max_q:
+        title = f"filter {row.filter}: like {row.jaspar_target_name} (JASPAR, q = {q:.2g})"
+    else:
+        title = f"filter {row.filter}: no significant JASPAR match (best q = {q:.2g})"
     with cols[k % 2]:
         logo = figures.logo_figure(
-            fm.pwms[row.filter], title=title, ylabel="bits", information=True
+            fm.pwms[row.filter],
+            title=title,
+            ylabel="information (bits)",
+            xlabel="position in the filter (bp)",
+            information=True,
         )
         pwm = pd.DataFrame(fm.pwms[row.filter], columns=list(BASES)).rename_axis("pos")
         render.chart(logo, f"filter-{row.filter}-{path.name}", pwm.reset_index())
@@ -109,15 +131,21 @@ st.download_button(
 
 st.subheader("Influence, clustered")
 tasks = loaded.label_columns if loaded.model.head == "sigmoid" else [loaded.label_columns[0]]
+shown_tasks = [f"P({t})" if t != "label" else "P(functional)" for t in tasks]
 fig = figures.influence_heatmap(
     influence.mean_delta_prob,
     clusters.table["leaf_order"].to_numpy(),
     [f"filter {i}" for i in range(len(fm.pwms))],
-    tasks,
+    shown_tasks,
+    linkage=clusters.linkage,
+    clusters=clusters.table["cluster"].to_numpy(),
 )
 render.chart(fig, f"influence-{path.name}", influence.table.merge(clusters.table, on="filter"))
 st.caption(
     f"Mean change of the predicted probability over {n_seqs} sequences of {data.name} "
-    "when a filter's output is replaced by its mean activation; filters in the order of their "
-    "hierarchical clustering."
+    "when a filter's output is replaced by its mean activation (red: nullifying it lowers the "
+    "prediction, so the filter supports it; blue: the filter holds it down); the tree above joins filters with similar influence "
+    "(hierarchical clustering, average linkage)."
 )
+
+nav.next_step("motifs", "Which bases of one locus the model relies on, base by base.")

@@ -7,10 +7,10 @@ import re
 
 import streamlit as st
 
-from ncv_core.coords import variant_offset
+from ncv_core.coords import variant_offset, window_start
 from ncv_core.interpret.attribution import METHODS, attribution_table
 from ncv_core.interpret.ism import IMPORTANCE, ism_table
-from ui import cached, figures, frame, render, state
+from ui import cached, figures, frame, nav, render, state
 
 frame.require(__file__)
 
@@ -52,20 +52,52 @@ st.caption(
     + (f" (those of {locus['id']})." if loaded.model.uses_tab else ".")
 )
 center = variant_offset(window)
+bases = list(frame["seq"].iloc[0])
+first = None if seq else int(window_start(int(locus["pos"]), window))
+chrom = "" if seq else str(locus["chrom"])
+
+
+def coordinate(p: int) -> str:
+    return f"{first + p:,}" if first is not None else f"offset {p}"
+
+
+lo, hi = st.select_slider(
+    "Positions shown (drag either end; pan and zoom in the figures reach the rest)",
+    options=list(range(window)),
+    value=(max(0, center - 25), min(window - 1, center + 25)),
+    format_func=coordinate,
+    help=f"The {window}-bp window of the locus, {chrom + ':' if chrom else ''}"
+    f"{coordinate(0)} to {coordinate(window - 1)}; the variant is at {coordinate(center)}.",
+)
+span = (lo, hi)
 fig = figures.ism_heatmap(
     ism.delta_logit[0, 0],
     ism.ref_index[0],
     center=center,
-    title="Δ logit of every single-base change (the variant's offset dotted)",
+    first=first,
+    chrom=chrom,
+    span=span,
+    title="Change of the log-odds for every single-base change (dots: the reference base; "
+    "dotted line: the variant)",
 )
 render.chart(fig, f"ism-{name}", ism_table(ism))
 
 c1, c2 = st.columns(2)
+common = {"center": center, "first": first, "chrom": chrom, "span": span, "reference": bases}
 with c1:
     importance = figures.reference_matrix(ism.importance[0, 0], ism.ref_index[0])
-    logo = figures.logo_figure(importance, title="ISM importance", center=center)
+    logo = figures.logo_figure(
+        importance,
+        title="ISM importance of each reference base",
+        ylabel="importance (Δ log-odds)",
+        xlabel="reference sequence",
+        **common,
+    )
     render.chart(logo, f"ism-logo-{name}", importance.rename_axis("pos").reset_index())
-    st.caption(f"Importance: {IMPORTANCE}, drawn as the reference base.")
+    st.caption(
+        f"Importance: {IMPORTANCE} (log-odds units), drawn as the reference base: tall "
+        "letters are bases whose change lowers the prediction."
+    )
 with c2:
     method = st.selectbox(
         "Attribution (captum)",
@@ -75,7 +107,11 @@ with c2:
     )
     attr = cached.attribution(path, data, frame, method)
     logo = figures.logo_figure(
-        attr.attributions[0], title=f"Attributions ({method})", center=center
+        attr.attributions[0],
+        title=f"Attributions ({method})",
+        ylabel="attribution (log-odds units)",
+        xlabel="reference sequence",
+        **common,
     )
     render.chart(logo, f"attribution-{method}-{name}", attribution_table(attr))
     if math.isfinite(float(attr.delta[0])):
@@ -83,3 +119,5 @@ with c2:
             f"Convergence delta {float(attr.delta[0]):+.2e} (sum of attributions minus the "
             "change of the logit from the baseline)."
         )
+
+nav.next_step("mutagenesis", "Score a variant you typed, or a whole VCF, with the active model.")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from ncv_core.models import MODELS
-from ncv_core.training.types import METHODS
-from ui import cached, figures, frame, render, state
+from ncv_core.training.types import METHODS, TrainConfig
+from ui import cached, figures, frame, nav, render, state, words
 from ui.jobs import Job, TrainingRun
 from ui.modelfiles import zip_model
 
 frame.require(__file__)
 
 SEQUENCE_ONLY = {name for name, cls in MODELS.items() if cls.INPUTS == ("seq",)}
+DEFAULT = TrainConfig()
 
 st.title("Train")
 data = state.dataset()
@@ -23,16 +24,32 @@ busy = run is not None and run.running
 names = sorted(MODELS) if "seq" in feats.table.columns else ["mlp"]
 c1, c2, c3 = st.columns([1, 2, 1])
 model = c1.selectbox("Model", names, index=names.index("ssl_dnn") if "ssl_dnn" in names else 0)
-methods = c2.multiselect("Methods, trained side by side", METHODS, default=["ssl", "supervised"])
+methods = c2.multiselect(
+    "Methods, trained side by side",
+    METHODS,
+    default=["ssl", "supervised"],
+    help="ssl: pseudo-labels of the unlabelled loci join the loss (SSL_dnn); supervised: the "
+    "labelled loci only; noisy-student: a teacher labels, noisy students learn",
+)
 split = c3.radio(
     "Split",
     ["paper", "cv"],
     horizontal=True,
-    help="paper: balanced labelled and "
-    "validation sets (validation on held-out chromosomes); cv: K folds + a final model",
+    help="paper: balanced labelled and validation sets (validation on held-out chromosomes); "
+    "cv: K folds (each scored on the fold it did not train on) + a final model on every row",
 )
+ramp = cached.training_plan(data, model=model, method="ssl", split=split, epochs=1)
+full = ramp.epochs_for_full_alpha or 10
 c1, c2, c3, c4, c5 = st.columns(5)
-epochs = c1.number_input("Epochs", 1, 300, 10, help="The paper trains 30; 10 takes seconds.")
+epochs = c1.number_input(
+    "Epochs",
+    1,
+    300,
+    min(max(10, full), 300),
+    key=f"epochs-{data.name}-{model}-{split}",
+    help=f"Passes over the labelled loci. The default, {full}, is the fewest with which the "
+    "ssl loss weight α(t) reaches 1 on this data set (the paper trains 30).",
+)
 seq_only = model in SEQUENCE_ONLY  # these learn on the demo with Adam (docs/TRAINING.md)
 optimizer = c2.selectbox("Optimizer", ["sgd", "adam"], index=int(seq_only), key=f"opt-{model}")
 lr = c3.number_input(
@@ -41,25 +58,52 @@ lr = c3.number_input(
 seed = c4.number_input("Seed", 0, 10_000, 0)
 folds = c5.number_input("Folds", 2, 10, 5, disabled=split != "cv")
 promote = st.checkbox(
-    "ssl: promote pseudo-labels with confidence ≥ 0.95 (the paper; off by "
-    "default: it lowered validation AUROC on the demo, docs/TRAINING.md)"
+    "ssl: move unlabelled loci the model is at least 95 % sure of into the labelled set after "
+    "each epoch",
+    help="The paper's promotion of pseudo-labels (threshold 0.95). Off by default: it lowered "
+    "the AUROC on held-out rows on the demo (docs/TRAINING.md).",
 )
-st.caption(
-    f"Training on **{data.name}** ({len(feats.table):,} rows). α(t) ramps from 0 at batch "
-    "100 to 1 at batch 600."
-)
+options = {
+    "model": model,
+    "epochs": int(epochs),
+    "seed": int(seed),
+    "split": split,
+    "folds": int(folds),
+    "optimizer": optimizer,
+    "lr": float(lr),
+    "threshold": 0.95 if promote else None,
+}
+plans = {m: cached.training_plan(data, **options, method=m) for m in methods}
+problem = next((p.problem for p in plans.values() if p.problem), None)
+if problem:
+    st.warning(
+        f"{data.name} cannot be trained on with these settings: {state.public_text(problem)}",
+        icon=":material/block:",
+    )
+ssl = plans.get("ssl")
+if ssl is not None and ssl.final_alpha is not None:
+    reach = (
+        "reaches full weight (1)"
+        if ssl.final_alpha >= 1
+        else f"reaches only {ssl.final_alpha:.2f} (full weight from epoch {ssl.epochs_for_full_alpha})"
+    )
+    st.caption(
+        f"ssl: the weight of the unlabelled loss, α(t), ramps from 0 at batch {DEFAULT.t1} to "
+        f"1 at batch {DEFAULT.t2}. With {ssl.n_labelled:,} labelled loci ({ssl.batches_per_epoch} "
+        f"batches an epoch), {int(epochs)} epochs {reach}."
+    )
+st.caption(f"Training on **{data.name}** ({len(feats.table):,} rows).")
 
-if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=busy or not methods):
-    options = {
-        "model": model,
-        "epochs": int(epochs),
-        "seed": int(seed),
-        "split": split,
-        "folds": int(folds),
-        "optimizer": optimizer,
-        "lr": float(lr),
-        "threshold": 0.95 if promote else None,
-    }
+reason = (
+    "a training is running" if busy else (problem or ("choose a method" if not methods else None))
+)
+if st.button(
+    "Train",
+    type="primary",
+    icon=":material/play_arrow:",
+    disabled=reason is not None,
+    help=f"Disabled: {reason}" if reason else None,
+):
     jobs = [
         Job(m, {**options, "method": m}, state.new_model_dir(f"{data.cell_line}-{model}-{m}"))
         for m in methods
@@ -86,9 +130,18 @@ def live() -> None:
         figures.history_frame(histories),
     )
     if any(j.options["method"] == "ssl" for j in jobs):
+        promoting = any(j.options.get("threshold") is not None for j in jobs)
         render.chart(
-            figures.ssl_dynamics(histories), "pseudo-labelling", figures.history_frame(histories)
+            figures.ssl_dynamics(histories, promotion=promoting),
+            "pseudo-labelling",
+            figures.history_frame(histories),
         )
+        if not promoting:
+            st.caption(
+                "No pseudo-labels were promoted (the promotion option was off), so their count "
+                "is not drawn. Pseudo-label accuracy: how often the model's guess for an "
+                "unlabelled locus matches its hidden label (known on the demo)."
+            )
     if run.running:
         stopping = run.stop.is_set()
         st.button(
@@ -107,19 +160,22 @@ if run is not None:
 if run is not None and not busy:
     st.subheader("Results")
     active = state.model_path()
+    if run.adoption:
+        st.success(run.adoption, icon=":material/check_circle:")
     for job in run.snapshot():
         render.show_notes(job.notes)
         if job.error:
-            st.error(f"{job.name}: {job.error}", icon=":material/error:")
+            render.error(f"{job.name}: {job.error}")
             continue
         m = job.card["metrics"]
-        se = f" ± {render.fmt(m['val_auroc_se'])}" if "val_auroc_se" in m else ""
         cols = st.columns([3, 1, 1])
         cols[0].markdown(
-            f"**{job.name}** ({job.status}, {len(job.card.get('history') or [])} "
-            f"epochs): val AUROC {render.fmt(m.get('val_auroc'))}{se}, AUPR "
+            f"**{job.name}** ({job.status}: {words.termination(job.card)}, "
+            f"{len(job.card.get('history') or [])} epochs): AUROC on held-out rows "
+            f"{words.with_se(m.get('val_auroc'), m.get('val_auroc_se'))}, AUPR "
             f"{render.fmt(m.get('val_aupr'))}, accuracy {render.fmt(m.get('val_accuracy'))} · "
-            f"saved as `{job.out.name}`" + (" · **active model**" if active == job.out else "")
+            f"saved as `{job.out.name}`" + (" · **active model**" if active == job.out else ""),
+            help=words.explain("val_auroc"),
         )
         if active != job.out:
             cols[1].button(
@@ -137,3 +193,8 @@ if run is not None and not busy:
             key=f"zip-{job.out.name}",
             icon=":material/download:",
         )
+    nav.next_step(
+        "train",
+        "ROC and precision-recall curves on held-out rows, beside the baseline scores, and "
+        "cross-validation.",
+    )

@@ -6,7 +6,13 @@ import pytest
 
 from ncv_core.coords import KNOWN_BUILDS
 from ncv_core.errors import NcvError
-from ncv_core.rejections import Rejection, build_mismatch_hint, raise_if_unusable, summarize
+from ncv_core.rejections import (
+    NoUsableLoci,
+    Rejection,
+    build_mismatch_hint,
+    raise_if_unusable,
+    summarize,
+)
 
 DEMO = {"chr1": 1_600_000, "chr2": 1_400_000}
 
@@ -56,10 +62,11 @@ def test_hint_threshold(rejected, kept, expected) -> None:
 
 
 def test_unusable_file_error_carries_the_hint() -> None:
-    with pytest.raises(
-        NcvError, match=r"^x\.vcf: no usable loci .* first problem: line 1: why\. H$"
-    ):
-        raise_if_unusable(0, _rows(unknown_contig=1), "x.vcf", hint="H")
+    rows = _rows(unknown_contig=1)
+    with pytest.raises(NcvError, match=r"^x\.vcf: no usable loci .* line 1: why\. H$") as err:
+        raise_if_unusable(0, rows, "x.vcf", hint="H")
+    assert isinstance(err.value, NoUsableLoci)
+    assert err.value.rejected == rows and err.value.hint == "H" and err.value.path == "x.vcf"
     with pytest.raises(NcvError, match="holds no loci"):
         raise_if_unusable(0, [], "x.vcf")
     raise_if_unusable(1, _rows(unknown_contig=1), "x.vcf")  # something was kept: no error

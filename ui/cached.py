@@ -24,7 +24,7 @@ from ncv_core.features.build import build_features
 from ncv_core.features.cross_species import Target, pseudo_label_species
 from ncv_core.features.lift_input import read_lift_input
 from ncv_core.features.loci import rejections_frame
-from ncv_core.features.tracks import track_signals
+from ncv_core.features.tracks import track_peaks, track_signals
 from ncv_core.impute.export import export_missing, write_imputed_track
 from ncv_core.impute.folder import load_fit
 from ncv_core.impute.result import AvocadoFit
@@ -47,6 +47,7 @@ from ncv_core.io.model_folder import load_model
 from ncv_core.io.motif_files import jaspar_motifs
 from ncv_core.models.loaded import LoadedModel
 from ncv_core.score import Background, background_scores, lookup_variant, score_features
+from ncv_core.training.plan import TrainingPlan, plan_training
 from ui import notes
 from ui.dataset import DataSet, demo_paths, file_stamp
 
@@ -92,6 +93,18 @@ def manifest_cell_lines(tracks: str, stamp: str) -> tuple[list[str], list[str]]:
     with notes.collect() as found:
         names = cell_lines(read_manifest(tracks))
     return names, found
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _plan(data_key: tuple, options: tuple) -> TrainingPlan:
+    feats = _features(*data_key)
+    return plan_training(feats.table, meta=feats.meta, **dict(options))
+
+
+def training_plan(data: DataSet, **options) -> TrainingPlan:
+    """:func:`ncv_core.training.plan.plan_training` of the data set's table under ``options``
+    (whether it can be trained on, batches per epoch, how far alpha(t) ramps)."""
+    return _plan(data.key(), tuple(sorted(options.items())))
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=32, ttl=3600)
@@ -395,3 +408,15 @@ def _imputed_manifest(path: str, stamp: str, out: str) -> str:
 def imputed_manifest(path: str, out: str) -> str:
     """``export_missing`` of a model into ``out``: the manifest with the imputed tracks."""
     return _imputed_manifest(str(path), file_stamp(path), str(out))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _peaks(data_key: tuple, chrom: str, start: int, end: int) -> dict:
+    _, _, tracks_path, cell_line, _ = data_key
+    return track_peaks(tracks_path, cell_line, chrom, start, end)
+
+
+def peaks(data: DataSet, chrom: str, start: int, end: int) -> dict[str, list[tuple[int, int]]]:
+    """Peaks of every track of the data set's cell line in ``[start, end)``
+    (:func:`ncv_core.features.tracks.track_peaks`)."""
+    return _peaks(data.key(), chrom, start, end)

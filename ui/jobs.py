@@ -1,20 +1,27 @@
-"""Training in background threads, so the page stays responsive while models learn.
+"""Long work in background threads, so the page stays responsive (and survives page switches).
 
 A :class:`TrainingRun` starts one thread per method (``ssl`` and ``supervised`` side by side);
 jobs marked ``pretrained`` are pre-trained on the run's cross-species pseudo-labels first.
 Each thread calls :func:`ncv_core.training.train` with a progress callback that appends the
 core's events to a lock-protected record, and saves the model into the session's folder when it
-finishes. The page polls :meth:`TrainingRun.snapshot` (a copy taken under the lock); the threads
-never call Streamlit. :attr:`TrainingRun.stop` is the core's stop flag (checked between epochs).
+finishes. A :class:`TaskRun` runs any other stoppable core call (the feature-group ablation) the
+same way. Pages poll ``snapshot()`` (a copy taken under the lock); the threads never call
+Streamlit. ``stop`` is the core's stop flag (checked between epochs).
+
+Every run remembers the browser session that started it. A watchdog thread stops the runs of
+sessions that have been gone (the tab closed) for :data:`GONE_AFTER_S` seconds, so the server
+does not keep computing for nobody; a page reload within that time reconnects to the same run.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import math
 import threading
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +30,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 import torch
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ncv_core.errors import NcvError
 from ncv_core.io.model_folder import save_model
@@ -99,8 +108,9 @@ class Job:
         return fits * (per_fit + int(self.pretrained))
 
     def fraction(self) -> float:
-        """How far the job is, 0..1, from its latest event and the stage runs started."""
-        if self.status in ("done", "stopped"):
+        """How far the job is, 0..1, from its latest event and the stage runs started (a
+        stopped job keeps where it stopped)."""
+        if self.status == "done":
             return 1.0
         ev = self.last
         if not ev or not ev.get("total"):
@@ -114,6 +124,8 @@ class Job:
     def describe(self) -> str:
         """``ssl: fold 2/5 · epoch 3/10 · batch 12/35``."""
         ev = self.last
+        if self.status == "stopped" and ev:
+            return f"{self.name}: stopped at epoch {ev.get('epoch', ev['done'])}/{ev['total']}"
         if self.status != "running" or not ev:
             return f"{self.name}: {self.status}"
         parts = [ev["stage"], f"epoch {ev.get('epoch', ev['done'])}/{ev['total']}"]
@@ -122,32 +134,82 @@ class Job:
         return f"{self.name}: " + " · ".join(parts)
 
 
-class TrainingRun:
-    """Several trainings of one feature table, each in its own thread."""
+GONE_AFTER_S = 20.0
+"""Seconds a session may stay disconnected (a reload, a network blip) before its runs stop."""
 
-    def __init__(
-        self,
-        table: pd.DataFrame,
-        meta: dict,
-        source: str,
-        jobs: list[Job],
-        pretrain: Pretraining | None = None,
-    ) -> None:
-        self.table, self.meta, self.source, self.jobs = table, meta, source, jobs
-        self.pretrain = pretrain  # for the jobs marked ``pretrained``
+_RUNS: weakref.WeakSet[BackgroundRun] = weakref.WeakSet()
+_watch_lock = threading.Lock()
+_watcher: threading.Thread | None = None
+
+
+def current_session() -> str | None:
+    """The id of the browser session running this script (None outside a Streamlit run)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx.session_id if ctx is not None else None
+
+
+def session_alive(session_id: str) -> bool:
+    """Whether the Streamlit runtime still has this session connected (True without one:
+    AppTest and plain scripts have no runtime)."""
+    if not Runtime.exists():
+        return True
+    return Runtime.instance().is_active_session(session_id)
+
+
+def stop_orphans(alive=session_alive, now: float | None = None) -> list[BackgroundRun]:
+    """Stop the running runs whose session ``alive`` has said is gone for
+    :data:`GONE_AFTER_S` seconds; returns the runs stopped (one watchdog pass)."""
+    now = time.monotonic() if now is None else now
+    stopped = []
+    for run in list(_RUNS):
+        if not run.running or run.stop.is_set() or run.session is None:
+            continue
+        if alive(run.session):
+            run.gone_since = None
+            continue
+        run.gone_since = run.gone_since if run.gone_since is not None else now
+        if now - run.gone_since >= GONE_AFTER_S:
+            log.info("session %s is gone: stopping %s", run.session, type(run).__name__)
+            run.stop_reason = "the browser tab was closed"
+            run.stop.set()
+            stopped.append(run)
+    return stopped
+
+
+def _watch(period: float = 2.0) -> None:
+    while True:
+        time.sleep(period)
+        try:
+            stop_orphans()
+        except Exception:  # the watchdog must outlive any one bad pass
+            log.exception("stopping the runs of closed sessions failed")
+
+
+def _ensure_watchdog() -> None:
+    global _watcher
+    with _watch_lock:
+        if _watcher is None or not _watcher.is_alive():
+            _watcher = threading.Thread(target=_watch, name="ncv-orphans", daemon=True)
+            _watcher.start()
+
+
+class BackgroundRun:
+    """Threads of one piece of work, their stop flag, and the session that started them."""
+
+    def __init__(self, session: str | None = None) -> None:
         self.stop = threading.Event()
+        self.session = session if session is not None else current_session()
+        self.gone_since: float | None = None
+        self.stop_reason: str | None = None
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        self.adopted = False  # whether its model became the active one (adopt_finished)
 
-    def start(self) -> TrainingRun:
-        for job in self.jobs:
-            t = threading.Thread(
-                target=self._work, args=(job,), name=f"ncv-train-{job.name}", daemon=True
-            )
-            self._threads.append(t)
-            t.start()
-        return self
+    def _spawn(self, target, name: str, *args: Any) -> None:
+        t = threading.Thread(target=target, args=args, name=name, daemon=True)
+        self._threads.append(t)
+        _RUNS.add(self)
+        _ensure_watchdog()
+        t.start()
 
     @property
     def running(self) -> bool:
@@ -159,6 +221,30 @@ class TrainingRun:
         for t in self._threads:
             t.join(None if end is None else max(0.0, end - time.monotonic()))
         return not self.running
+
+
+class TrainingRun(BackgroundRun):
+    """Several trainings of one feature table, each in its own thread."""
+
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        meta: dict,
+        source: str,
+        jobs: list[Job],
+        pretrain: Pretraining | None = None,
+        session: str | None = None,
+    ) -> None:
+        super().__init__(session)
+        self.table, self.meta, self.source, self.jobs = table, meta, source, jobs
+        self.pretrain = pretrain  # for the jobs marked ``pretrained``
+        self.adopted = False  # whether its model became the active one (adopt_finished)
+        self.adoption: str | None = None  # which model became active, and why
+
+    def start(self) -> TrainingRun:
+        for job in self.jobs:
+            self._spawn(self._work, f"ncv-train-{job.name}", job)
+        return self
 
     def snapshot(self) -> list[Job]:
         """A consistent copy of every job's state, for drawing."""
@@ -202,14 +288,90 @@ class TrainingRun:
             self._finish(job, status="failed", error=f"{type(exc).__name__}: {exc}", notes=found)
 
 
+class TaskRun(BackgroundRun):
+    """One stoppable core call in a thread: ``work(progress, stop)`` returns the result.
+
+    ``key`` says what was asked (the page compares it with its widgets); :meth:`snapshot`
+    gives ``status`` (running, done, stopped, failed), the latest progress event, the result or
+    the error, and the core's warnings.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        work: Callable[[Callable[[dict], None], threading.Event], Any],
+        key: Any = None,
+        session: str | None = None,
+    ) -> None:
+        super().__init__(session)
+        self.name, self.key, self._fn = name, key, work
+        self._state: dict[str, Any] = {"status": "queued", "last": None, "result": None}
+        self._state |= {"error": None, "notes": [], "started": None, "finished": None}
+
+    def start(self) -> TaskRun:
+        self._spawn(self._work, f"ncv-task-{self.name}")
+        return self
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._state)
+
+    def _set(self, **fields: Any) -> None:
+        with self._lock:
+            self._state.update(fields)
+
+    def _work(self) -> None:
+        self._set(status="running", started=time.time())
+        found: list[str] = []
+        try:
+            with one_torch_thread(), notes.collect() as found:
+                result = self._fn(lambda ev: self._set(last=dict(ev)), self.stop)
+            self._set(status="done", result=result, notes=found)
+        except NcvError as exc:
+            status = "stopped" if self.stop.is_set() else "failed"
+            self._set(status=status, error=str(exc), notes=found)
+        except Exception as exc:  # a bug: logged with its traceback, shown as one line
+            log.exception("%s failed", self.name)
+            self._set(status="failed", error=f"{type(exc).__name__}: {exc}", notes=found)
+        finally:
+            self._set(finished=time.time())
+
+
+def best_job(jobs: list[Job]) -> tuple[Job | None, str]:
+    """The job whose model becomes active, and why: the highest AUROC on the held-out rows
+    (every job of a run shares its split, so they are scored on the same rows); the first
+    finished one when none has that number."""
+    finished = [j for j in jobs if j.card]
+    if not finished:
+        return None, ""
+    scored = [
+        (float(j.card["metrics"]["val_auroc"]), j)
+        for j in finished
+        if j.card["metrics"].get("val_auroc") is not None
+        and math.isfinite(float(j.card["metrics"]["val_auroc"]))
+    ]
+    if not scored:
+        return finished[0], f"{finished[0].out.name} is the active model (the first to finish)."
+    best_auroc, best = max(scored, key=lambda item: item[0])
+    if len(scored) == 1:
+        return best, f"{best.out.name} is the active model."
+    others = ", ".join(f"{j.name} {a:.3f}" for a, j in scored if j is not best)
+    return best, (
+        f"{best.out.name} is the active model: the higher AUROC on the same held-out rows "
+        f"({best.name} {best_auroc:.3f}; {others})."
+    )
+
+
 def adopt_finished() -> None:
-    """Make the first model of a finished run the session's active model (once per run).
+    """Make the best model of a finished run (:func:`best_job`) the session's active model,
+    once per run.
 
     Called by ``app.py`` before the sidebar is drawn, whichever page the user is on."""
     run = st.session_state.get("ncv_run")
     if run is None or run.running or run.adopted:
         return
     run.adopted = True
-    finished = [j for j in run.snapshot() if j.card]
-    if finished:
-        state.set_model(finished[0].out)
+    best, why = best_job(run.snapshot())
+    if best is not None:
+        state.set_model(best.out)
+        run.adoption = why

@@ -89,3 +89,16 @@ def install_upload(files: dict[str, bytes], folder: str | Path) -> Path:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return folder
+
+
+def same_model(files: dict[str, bytes], folders: Iterable[str | Path]) -> Path | None:
+    """The folder among ``folders`` that already holds these weights and this card (the same
+    upload added twice), or None."""
+    for folder in folders:
+        folder = Path(folder)
+        try:
+            if all((folder / name).read_bytes() == files[name] for name in (WEIGHTS, CARD)):
+                return folder
+        except OSError:
+            continue
+    return None

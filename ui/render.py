@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -41,9 +41,22 @@ def chart(fig: go.Figure, name: str, data: pd.DataFrame | None = None) -> None:
         csv_button(data, name)
 
 
-def table(df: pd.DataFrame, name: str, *, tsv: bool = False, **kwargs) -> None:
-    """A dataframe and its CSV (or TSV) download."""
-    st.dataframe(df, hide_index=True, **kwargs)
+def table(
+    df: pd.DataFrame,
+    name: str,
+    *,
+    tsv: bool = False,
+    words: Mapping[str, tuple[str, str]] | None = None,
+    **kwargs,
+) -> None:
+    """A dataframe and its CSV (or TSV) download. ``words`` (column -> (label, help)) shows
+    plain column names with the technical name in the column's help; the download keeps the
+    technical names."""
+    config = dict(kwargs.pop("column_config", None) or {})
+    for col, (label, helptext) in (words or {}).items():
+        if col in df.columns and col not in config:
+            config[col] = st.column_config.Column(label, help=helptext)
+    st.dataframe(df, hide_index=True, column_config=config or None, **kwargs)
     csv_button(df, name, tsv=tsv)
 
 
@@ -62,9 +75,28 @@ def image(png: bytes, name: str, caption: str | None = None) -> None:
 
 
 def show_notes(notes: Iterable[str]) -> None:
-    """The core's warnings, one message each."""
+    """The core's warnings, one message each (server paths shown as file names)."""
     for note in notes:
-        st.warning(note, icon=":material/warning:")
+        st.warning(state.public_text(note), icon=":material/warning:")
+
+
+def error(problem: BaseException | str, hint: str | None = None) -> None:
+    """An error message (``NcvError`` text), with the session's server paths shown as the
+    files' own names; ``hint`` (what to do) under it. A build mismatch gets its hint by
+    itself (:data:`BUILD_HINT`)."""
+    text = state.public_text(str(problem))
+    st.error(text, icon=":material/error:")
+    if hint is None and "genome build" in text:
+        hint = BUILD_HINT
+    if hint:
+        st.info(hint, icon=":material/lightbulb:")
+
+
+BUILD_HINT = (
+    "The file's coordinates are of another genome build than the data set's genome. Load the "
+    "genome (FASTA) and tracks of that build on **Data → My files** (genomes are read in place "
+    "from this server), then score the file again; or lift the file over to this build first."
+)
 
 
 def require_model(what: str) -> Path:
@@ -73,8 +105,19 @@ def require_model(what: str) -> Path:
     if path is None:
         st.info(f"{what} needs a model: train one on the Train page, or load one on Models.")
         st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
+        st.page_link("pages/models.py", label="Load a model", icon=":material/inventory_2:")
         st.stop()
     return path
+
+
+def active_model_line(path: Path, card: dict) -> None:
+    """``Model: **name** (architecture, method, trained on X)`` under a page's title."""
+    cell = (card.get("features") or {}).get("cell_line") or "?"
+    arch = card["architecture"]["name"]
+    st.caption(
+        f"Active model: **{path.name}** ({arch}, {card.get('method', '?')}, trained on {cell}); "
+        "change it on Models."
+    )
 
 
 def progress_bar(label: str) -> Callable[[dict], None]:

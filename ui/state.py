@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -107,3 +108,16 @@ def save_upload(name: str, data: bytes) -> Path:
     if not path.exists():
         path.write_bytes(data)
     return path
+
+
+_SESSION_PATH = re.compile(
+    r"(?:[A-Za-z]:)?(?:[/\\][^\s'\"/\\]*)*?[/\\]ncv-session-[^/\\\s'\"]+[/\\]"
+    r"(?:uploads[/\\][0-9a-f]{16}[/\\]|models[/\\])?"
+)
+
+
+def public_text(text: str) -> str:
+    """``text`` with the server's session folders taken out of every path: an upload's path
+    becomes its own file name (``/tmp/ncv-session-x/uploads/<hash>/mine.vcf`` -> ``mine.vcf``),
+    a model's path its folder name. For every message a page shows."""
+    return _SESSION_PATH.sub("", str(text))

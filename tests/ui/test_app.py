@@ -8,12 +8,15 @@ trained once per module (a few epochs) by the core, as a user's Train page run w
 
 from __future__ import annotations
 
+import io
+import json
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import streamlit as st
+import torch
 from streamlit.testing.v1 import AppTest
 
 from ncv_core.demo import ensure_demo
@@ -108,6 +111,22 @@ def n_charts(at: AppTest) -> int:
     return len(at.get("plotly_chart"))
 
 
+def charts(at: AppTest) -> list[dict]:
+    """The plotly figures of the page, as dicts."""
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def links(at: AppTest) -> list[str]:
+    return [link.proto.label for link in at.get("page_link")]
+
+
+def messages(at: AppTest) -> str:
+    """Every error, warning, info and success text of the page."""
+    return "\n".join(
+        e.value for kind in ("error", "warning", "info", "success") for e in at.get(kind)
+    )
+
+
 def test_data_page_opens_on_the_demo() -> None:
     at = app()
     assert not at.exception
@@ -121,6 +140,7 @@ def test_data_page_opens_on_the_demo() -> None:
     }
     assert "demo GM12878: kept 4,428, rejected 0" in texts(at)
     assert "4,428 rows" in at.sidebar.markdown[0].value
+    assert "Next: Train a model on these loci" in links(at)
     assert len(at.dataframe[-1].value) == 4428
     assert {"features-GM12878.csv"} <= {b.proto.label.split()[-1] for b in at.download_button}
     at.selectbox[0].select("K562").run()
@@ -161,26 +181,66 @@ def _wait(at: AppTest, limit: float = 90.0) -> None:
 def test_train_page_trains_ssl_and_supervised_side_by_side() -> None:
     at = page(app(), "train")
     assert at.multiselect[0].value == ["ssl", "supervised"]
-    at.number_input[0].set_value(3)
+    # the default epochs complete the alpha(t) ramp: 600 batches / 35 a epoch on GM12878
+    assert at.number_input[0].value == 18
+    assert "18 epochs reaches full weight (1)" in texts(at)
+    at.number_input[0].set_value(3).run()
+    assert "3 epochs reaches only 0.01 (full weight from epoch 18)" in texts(at)
     button(at, "Train").click().run()
     assert not at.exception
     progress = [p.proto.text for p in at.get("progress")]
     assert len(progress) == 2 and progress[0].startswith("ssl")
     _wait(at)
     body = texts(at)
-    assert "**ssl** (done, 3 epochs): val AUROC 0." in body
-    assert "**supervised** (done, 3 epochs): val AUROC 0." in body
-    assert n_charts(at) == 2  # validation AUROC, pseudo-labelling (alpha, promoted, accuracy)
+    assert "**ssl** (done: ran every epoch, 3 epochs): AUROC on held-out rows 0." in body
+    assert "**supervised** (done: ran every epoch, 3 epochs): AUROC on held-out rows 0." in body
+    assert n_charts(at) == 2  # AUROC per epoch, pseudo-labelling (alpha, accuracy)
+    dynamics = charts(at)[1]
+    titles = [a["text"] for a in dynamics["layout"]["annotations"]]
+    assert len(titles) == 2 and not any("promoted" in t for t in titles)  # promotion was off
+    assert "No pseudo-labels were promoted" in body
+    # the higher AUROC on the shared held-out rows becomes the active model, and it says so
+    run = at.session_state["ncv_run"]
+    cards = {j.out.name: j.card["metrics"]["val_auroc"] for j in run.snapshot()}
     active = Path(at.session_state["ncv_model"])
-    assert active.name == "GM12878-ssl_dnn-ssl" and (active / WEIGHTS).exists()
-    assert "**GM12878-ssl_dnn-ssl** · ssl_dnn · ssl ·" in at.sidebar.markdown[-1].value
+    assert cards[active.name] == max(cards.values()) and (active / WEIGHTS).exists()
+    assert f"{active.name} is the active model: the higher AUROC" in at.success[0].value
+    method = active.name.rsplit("-", 1)[1]
+    assert f"**{active.name}** · ssl_dnn · {method} ·" in at.sidebar.markdown[-1].value
+    other = next(n for n in cards if n != active.name)
     button(at, "Use this model").click().run()
-    assert Path(at.session_state["ncv_model"]).name == "GM12878-ssl_dnn-supervised"
+    assert Path(at.session_state["ncv_model"]).name == other
+    assert "Next: Evaluate the active model" in links(at)
     page(at, "models")
-    assert set(at.dataframe[0].value["model"]) == {
-        "GM12878-ssl_dnn-ssl",
-        "GM12878-ssl_dnn-supervised",
-    }
+    assert set(at.dataframe[0].value["model"]) == set(cards)
+
+
+def test_train_page_with_promotion_draws_the_promoted_count() -> None:
+    at = page(app(), "train")
+    at.multiselect[0].set_value(["ssl"])
+    at.number_input[0].set_value(2)
+    at.checkbox[0].check().run()
+    button(at, "Train").click().run()
+    _wait(at)
+    titles = [a["text"] for a in charts(at)[1]["layout"]["annotations"]]
+    assert any("promoted (count)" in t for t in titles)
+    assert at.success[0].value == "GM12878-ssl_dnn-ssl is the active model."
+
+
+def test_train_is_disabled_with_the_reason_for_unlabelled_loci() -> None:
+    at = app()
+    at.radio[0].set_value("My files").run()
+    loci = b"chrom\tpos\nchr1\t5000\nchr1\t6000\nchr2\t7000\n"
+    at.file_uploader[0].upload("unlabelled.tsv", loci, "text/tab-separated-values").run()
+    button(at, "Build features").click().run()
+    assert not at.exception and metrics(at)["Unlabelled"] == "3"
+    assert "No locus has a label" in texts(at) and "Next: Score these variants" in links(at)
+    page(at, "train")
+    train_button = button(at, "Train")
+    assert train_button.disabled
+    assert "cannot be trained on with these settings" in at.warning[0].value
+    assert "positive" in at.warning[0].value
+    assert n_charts(at) == 0
 
 
 def test_train_page_stop() -> None:
@@ -195,7 +255,10 @@ def test_train_page_stop() -> None:
     job = run.snapshot()[0]
     assert job.status == "stopped" and job.card["training"]["termination"] == "stopped"
     assert len(job.card["history"]) < 300
-    assert "**supervised** (stopped," in texts(at)
+    assert "**supervised** (stopped: stopped early by you," in texts(at)
+    bar = at.get("progress")[0].proto
+    assert bar.text.startswith("supervised: stopped at epoch ") and bar.text.endswith("/300")
+    assert bar.value < 100  # not a full bar
 
 
 def test_models_page_upload_zip_files_and_corrupt(models) -> None:
@@ -206,7 +269,13 @@ def test_models_page_upload_zip_files_and_corrupt(models) -> None:
     assert not at.exception and not at.error
     assert Path(at.session_state["ncv_model"]).name == "gm-ssl"
     assert at.dataframe[0].value["model"].tolist() == ["gm-ssl"]
-    assert at.metric[0].label == "val auroc" and at.metric[0].value.startswith("0.")
+    assert at.metric[0].label == "AUROC on held-out rows" and at.metric[0].value.startswith("0.")
+    assert "val_auroc" in at.metric[0].help
+    assert "None" not in " ".join(m.value for m in at.metric)
+    assert "Added gm-ssl" in at.success[0].value
+    button(at, "Add the uploaded model").click().run()  # the same upload, clicked again
+    assert at.dataframe[0].value["model"].tolist() == ["gm-ssl"]  # no duplicate
+    assert "already here as gm-ssl" in at.success[0].value
 
     uploader = at.file_uploader[0].clear()
     uploader.upload(CARD, (models["deepbind"] / CARD).read_bytes(), "application/json")
@@ -225,6 +294,15 @@ def test_models_page_upload_zip_files_and_corrupt(models) -> None:
     at.run()
     button(at, "Add the uploaded model").click().run()
     assert "not a readable zip file" in at.error[0].value
+    buf = io.BytesIO()
+    torch.save({"w": torch.zeros(2)}, buf)  # a PyTorch checkpoint renamed model.safetensors
+    uploader = at.file_uploader[0].clear()
+    uploader.upload(CARD, (models["ssl"] / CARD).read_bytes(), "application/json")
+    uploader.upload(WEIGHTS, buf.getvalue(), "application/octet-stream")
+    at.run()
+    button(at, "Add the uploaded model").click().run()
+    assert "looks like a PyTorch checkpoint" in at.error[0].value
+    assert "never loads pickles" in at.error[0].value and "ncv-session-" not in messages(at)
     assert at.dataframe[0].value["model"].tolist() == ["gm-ssl"]  # nothing half-installed
 
 
@@ -250,6 +328,13 @@ def test_importance_page_correlations_distributions_and_ablation() -> None:
     at.number_input[1].set_value(1).run()
     button(at, "Run the ablation (5 runs x 2 folds)").click().run()
     assert not at.exception
+    job = at.session_state["ncv_ablation_run"]
+    assert job.running or job.snapshot()["status"] == "done"  # in a background thread
+    page(at, "data")  # switching pages does not stop it
+    page(at, "importance")
+    assert job.wait(120)
+    at.run()
+    assert not at.exception and job.snapshot()["status"] == "done", job.snapshot()["error"]
     table = at.dataframe[-1].value
     assert list(zip(table["group"], table["mode"], strict=True)) == [
         ("all", "all"),
@@ -260,6 +345,38 @@ def test_importance_page_correlations_distributions_and_ablation() -> None:
     ]
     assert table["auroc"].between(0.0, 1.0).all()
     assert n_charts(at) == 3
+    assert "Next: Read the model's filters as motifs" in links(at)
+
+
+def test_importance_page_binary_feature_and_plain_summary() -> None:
+    at = page(app(), "importance")
+    at.selectbox[0].select("DNase_peak").run()
+    assert not at.exception
+    fig = charts(at)[1]
+    assert fig["layout"]["yaxis"]["title"]["text"] == "fraction of loci with 1"
+    assert [t["type"] for t in fig["data"]] == ["bar", "bar"]
+    summary = at.dataframe[1].value
+    assert list(summary.columns) == ["not functional (0)", "functional (1)"]
+    assert {"median", "5th percentile", "loci"} <= set(summary.index)
+
+
+def test_importance_ablation_stops() -> None:
+    at = page(app(), "importance")
+    at.multiselect[0].set_value(["VI_dnase", "nucleotide"])
+    at.number_input[1].set_value(60).run()
+    button(at, "Run the ablation").click().run()
+    button(at, "Stop the ablation").click().run()
+    job = at.session_state["ncv_ablation_run"]
+    assert job.wait(60)
+    at.run()
+    assert job.snapshot()["status"] == "stopped" and job.snapshot()["result"] is None
+    assert "Ablation stopped after 0/5 runs" in at.get("progress")[0].proto.text
+    assert not at.error
+
+
+def _colors(fig: dict) -> dict[str, str]:
+    """Trace name (without its area) -> line colour."""
+    return {t["name"].split(" (")[0]: t["line"]["color"] for t in fig["data"]}
 
 
 def test_evaluate_page_curves_cv_and_cross_cell_line(models) -> None:
@@ -267,13 +384,26 @@ def test_evaluate_page_curves_cv_and_cross_cell_line(models) -> None:
     table = at.dataframe[0].value
     assert table["scorer"].tolist() == ["model", "cadd_like", "deepsea_like"]
     assert 0.5 < table["auroc"].iloc[0] <= 1.0
-    assert "its validation rows" in texts(at)
+    assert "its validation rows (held out in training)" in texts(at)
     assert n_charts(at) == 2
+    roc, pr = charts(at)
+    assert roc["layout"]["title"]["text"] == "ROC (held-out rows)"
+    # one colour per scorer in both figures; chance in grey; no label on the curves
+    assert _colors(roc) == _colors(pr) | {"chance": _colors(roc)["chance"]}
+    assert _colors(roc)["ssl"] == "#1f5fa8" and _colors(roc)["chance"] == "#9e9e9e"
+    assert not pr["layout"].get("annotations")
     at.number_input[0].set_value(2)
     button(at, "Run cross-validation").click().run()
     assert not at.exception
     assert Path(at.session_state["ncv_model"]).name.endswith("-cv")
     assert n_charts(at) == 3  # ROC, PR, CV with error bars
+    body = texts(at)
+    assert "scored on **out-of-fold predictions" in body
+    roc, pr, cv = charts(at)
+    assert roc["layout"]["title"]["text"] == "ROC (out-of-fold)"
+    folds = [t for t in cv["data"] if t["type"] == "scatter"]
+    assert len(folds) == 1 and folds[0]["name"] == "each of the 2 folds"  # not "fold 1"
+    assert "is now the active model: the final model refit on every row" in at.info[0].value
     assert any("csv-cv-" in b.key for b in at.download_button if b.key)
     button(at, "Train per cell line").click().run()
     assert not at.exception
@@ -284,7 +414,8 @@ def test_evaluate_page_curves_cv_and_cross_cell_line(models) -> None:
 def test_motifs_page_explains_ssl_dnn_then_trains_and_reads_a_deepbind(models) -> None:
     at = page(app(models["ssl"]), "motifs")
     assert "no first-layer filters over A, C, G, T" in at.warning[0].value
-    assert "Conv2d" in at.warning[0].value
+    assert "Conv2d" not in at.warning[0].value  # plain words on the page
+    assert any("Conv2d" in (c.help or "") for c in at.caption)  # the technical name in the help
     button(at, "Train a DeepBind on demo GM12878").click().run()
     assert not at.exception and not at.warning
     assert Path(at.session_state["ncv_model"]).name == "GM12878-deepbind"
@@ -296,6 +427,16 @@ def test_motifs_page_explains_ssl_dnn_then_trains_and_reads_a_deepbind(models) -
     assert filters["jaspar_q_value"].head(8).between(0, 1).all()
     influence = filters["mean_delta_prob"].abs().to_numpy()
     assert (np.diff(influence) <= 0).all()  # most influential first
+    q_of = dict(zip(filters["filter"], filters["jaspar_q_value"], strict=True))
+    for fig in charts(at)[:8]:
+        title = fig["layout"]["title"]["text"]
+        q = q_of[int(title.split(":")[0].removeprefix("filter "))]
+        assert ("no significant JASPAR match" in title) == (q > 0.05), title
+        assert fig["layout"]["yaxis"]["title"]["text"] == "information (bits)"
+    heat = charts(at)[8]
+    assert any(t["type"] == "heatmap" for t in heat["data"])
+    assert any(t["type"] == "scatter" and t["mode"] == "lines" for t in heat["data"])  # the tree
+    assert heat["layout"]["yaxis2"]["title"]["text"] == "model output"
     at.slider[1].set_value(4).run()
     assert n_charts(at) == 5
     labels = [b.proto.label for b in at.download_button]
@@ -309,6 +450,17 @@ def test_mutagenesis_page_ism_logos_attributions_and_pasted_sequence(models) -> 
     assert "GM12878_00001" in at.selectbox[0].value
     assert "held fixed" in texts(at)
     assert n_charts(at) == 3  # ISM heatmap, importance logo, attribution logo
+    heat, logo, _ = charts(at)
+    ticks = heat["layout"]["xaxis"]["ticktext"]
+    assert len(ticks) == 150 and set(ticks) <= set("ACGTN")
+    assert heat["layout"]["xaxis"]["range"] == [49.5, 100.5]  # 25 bases on each side
+    assert "chr1:19,899 (offset 75)" in heat["data"][0]["text"][0][75]
+    assert heat["layout"]["xaxis2"]["ticktext"][0].replace(",", "").isdigit()
+    assert any(t.get("name") == "reference base" for t in heat["data"])
+    assert logo["layout"]["yaxis"]["title"]["text"] == "importance (Δ log-odds)"
+    assert logo["layout"]["xaxis"]["ticktext"] == ticks
+    at.select_slider[0].set_value((0, 149)).run()
+    assert charts(at)[0]["layout"]["xaxis"]["range"] == [-0.5, 149.5]
     at.selectbox[1].select("saliency").run()
     assert not at.exception and n_charts(at) == 3
     at.radio[0].set_value("a pasted sequence").run()
@@ -348,9 +500,25 @@ def test_lookup_page_typed_picked_and_a_vcf_in_batch(models) -> None:
     at = page(app(models["ssl"]), "lookup")
     assert at.text_input[0].value == "chr1:19899 A>C"  # the first functional locus
     typed = metrics(at)
-    assert list(typed) == ["p_ref", "p_alt", "diff", "logit_diff", "log2fc"]
-    assert 0 <= float(typed["p_ref"]) <= 1 and 0 <= float(typed["p_alt"]) <= 1
+    assert list(typed) == [
+        "P(functional), reference",
+        "P(functional), alternative",
+        "change in probability",
+        "change in log-odds",
+        "log2 fold change",
+    ]
+    assert [m.help.split(":")[0].split(" =")[0] for m in at.metric] == [
+        "p_ref", "p_alt", "diff", "logit_diff", "log2fc"
+    ]  # fmt: skip
+    ref_p, alt_p = (float(v) for v in list(typed.values())[:2])
+    assert 0 <= ref_p <= 1 and 0 <= alt_p <= 1
+    assert "With C instead of A, the model's probability that the locus is functional" in texts(at)
     assert n_charts(at) == 4  # the background histogram, ref vs alt bars, the tracks, ISM
+    _, bars, tracks, _ = charts(at)
+    assert [t["name"] for t in bars["data"]] == ["reference allele A", "alternative allele C"]
+    assert bars["layout"]["title"]["pad"]["t"] >= 30  # below the modebar
+    assert tracks["layout"]["yaxis"]["title"]["text"].endswith("signal")
+    assert any(sh["fillcolor"] == "#d62839" for sh in tracks["layout"]["shapes"])  # peaks
     assert "A&gt;C" in at.get("html")[0].proto.body  # the variant highlighted in its window
     said = texts(at)
     assert "random SNVs near the data set's loci, in this cell line (GM12878)." in said
@@ -372,21 +540,27 @@ def test_lookup_page_typed_picked_and_a_vcf_in_batch(models) -> None:
     button(at, "Score the file").click().run()
     assert not at.exception
     assert "mine.vcf under ssl: scored 3, rejected 1: 1 unknown contig" in texts(at)
-    top, scores = at.dataframe[0].value, at.dataframe[1].value  # the ranked list comes first
+    assert at.status[0].label == "Done: scored 3, rejected 1: 1 unknown contig"
+    assert not any("mine.vcf" in e.value for e in at.error)  # (the typed tab keeps its own)
+    reasons, top, scores = (at.dataframe[k].value for k in range(3))
+    assert reasons.to_dict("records") == [{"reason": "unknown contig", "rows": 1}]
     assert scores["id"].tolist() == ["v1", "v2:G", "v2:T"]
     assert {"p_ref", "p_alt", "diff", "logit_diff", "log2fc"} <= set(scores.columns)
-    assert scores["p_alt"].iloc[0] == pytest.approx(float(typed["p_alt"]), abs=1e-4)
+    assert scores["p_alt"].iloc[0] == pytest.approx(alt_p, abs=1e-4)
     assert scores["diff_percentile"].between(0, 100).all()
-    assert "Largest effects (|p_alt - p_ref|), ranked:" in texts(at)
+    assert "The largest effects, ranked by the size of the change in probability" in texts(at)
     assert top["rank"].tolist() == [1, 2, 3] and sorted(top["id"]) == sorted(scores["id"])
     assert top["diff"].abs().is_monotonic_decreasing
+    scatter, effects = charts(at)[-2:]
+    assert scatter["data"][0]["marker"]["line"]["width"] > 0  # near-zero effects stay visible
+    assert effects["data"][0]["y"][::-1] == top["id"].tolist()  # the largest at the top
     labels = [b.proto.label for b in at.download_button]
     assert "Download the annotated VCF (NCV_* INFO fields, bgzip)" in labels
 
 
 def test_lookup_page_with_a_sequence_only_model(models) -> None:
     at = page(app(models["deepbind"]), "lookup")
-    assert list(metrics(at)) == ["p_ref", "p_alt", "diff", "logit_diff", "log2fc"]
+    assert list(metrics(at))[:2] == ["P(functional), reference", "P(functional), alternative"]
     said = texts(at)
     assert (
         "random SNVs near the data set's loci." in said
@@ -394,7 +568,7 @@ def test_lookup_page_with_a_sequence_only_model(models) -> None:
     )
     at.text_input[0].set_value("chr1:19899 AC>A").run()  # a deletion
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert float(metrics(at)["p_ref"]) > 0
+    assert float(metrics(at)["P(functional), reference"]) > 0
 
 
 def test_cross_species_page_lifts_rejects_and_pretrains() -> None:
@@ -451,3 +625,31 @@ def test_cross_species_page_with_my_files(tmp_path) -> None:
     at.text_area[0].input(f"{chain} {genome} dog").run()
     assert not at.exception and not at.error
     assert at.dataframe[0].value["species"].tolist() == ["dog"]
+
+
+HUMAN_VCF = (
+    b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    b"chr1\t56972353\trs1\tG\tA\t.\t.\t.\nchr7\t12284008\trs2\tA\tG\t.\t.\t.\n"
+    b"chr9\t22124477\trs3\tA\tG\t.\t.\t.\nchr22\t21921686\trs4\tG\tT\t.\t.\t.\n"
+)
+
+
+def test_lookup_batch_on_another_build_and_empty_files(models) -> None:
+    at = page(app(models["ssl"]), "lookup")
+    at.file_uploader[0].upload("human.vcf", HUMAN_VCF, "text/plain").run()
+    button(at, "Score the file").click().run()
+    assert not at.exception
+    status = at.status[0]
+    assert status.label == "Nothing could be scored" and "Scored" not in status.label
+    error = at.error[0].value
+    assert error.startswith("human.vcf: no usable loci (kept 0, rejected 4: 3 unknown contig")
+    assert "another genome build" in error
+    assert "Data → My files" in at.info[0].value
+    reasons = at.dataframe[0].value.set_index("reason")["rows"].to_dict()
+    assert reasons == {"unknown contig": 3, "out of range": 1}
+    assert n_charts(at) <= 3  # no batch figures
+    at.file_uploader[0].clear().upload("empty.vcf", b"", "text/plain").run()
+    button(at, "Score the file").click().run()
+    assert not at.exception
+    assert at.error[0].value.startswith("empty.vcf: ")
+    assert "ncv-session-" not in messages(at) and "/uploads/" not in messages(at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import warnings
 import zipfile
 from io import BytesIO
@@ -57,6 +58,9 @@ def test_training_curves_one_line_per_run_and_baselines() -> None:
     assert fig.layout.yaxis.range == (0.48, 1.0)
     dyn = figures.ssl_dynamics(hist)
     assert {t.name for t in dyn.data} == {"ssl"} and len(dyn.data) == 3  # alpha, promoted, acc
+    assert dyn.layout.yaxis2.rangemode == "tozero"  # a count: no -1..1 axis
+    off = figures.ssl_dynamics(hist, promotion=False)
+    assert len(off.data) == 2 and not any("promoted" in a.text for a in off.layout.annotations)
     frame = figures.history_frame(hist)
     assert frame.columns[0] == "run" and len(frame) == 3
 
@@ -74,8 +78,12 @@ def test_evaluation_figures_show_the_model_and_each_baseline() -> None:
         "baselines": {"CADD": {"auroc": 0.6, "aupr": 0.5, "n": 6, "roc": {}, "pr": {}}},
     }
     roc = figures.roc_figure(report)
-    assert [t.name for t in roc.data] == ["chance", "model (AUROC 0.900)"]  # empty curve skipped
-    assert figures.pr_figure(report).layout.shapes[0].y0 == pytest.approx(3 / 6)
+    assert [t.name for t in roc.data] == ["model (AUROC 0.900)", "chance (AUROC 0.5)"]
+    pr = figures.pr_figure(report, model_name="gm-ssl", method="ssl")
+    assert [t.name for t in pr.data] == ["gm-ssl (AUPR 0.800)", "chance (positive rate 0.50)"]
+    assert list(pr.data[1].y) == [pytest.approx(3 / 6)] * 2 and not pr.layout.annotations
+    assert pr.data[0].line.color == figures.METHOD_COLORS["ssl"]
+    assert pr.data[1].line.color == roc.data[1].line.color == figures.NEUTRAL
     assert figures.metrics_frame(report)["scorer"].tolist() == ["model", "CADD"]
     curves = figures.curves_frame(report)
     assert set(curves["curve"]) == {"roc", "pr"} and len(curves) == 6 and len(y) == 6
@@ -103,10 +111,16 @@ def test_cv_and_cross_cell_line_figures() -> None:
         "val_accuracy_se": None,
         "folds": [{"val_auroc": 0.78, "val_aupr": 0.7, "val_accuracy": 0.7}] * 3,
     }
-    fig = figures.cv_figure(metrics)
+    fig = figures.cv_figure(metrics, "supervised")
     assert list(fig.data[0].y) == [0.8, 0.7, 0.75]
     assert list(fig.data[0].error_y.array)[:2] == [0.02, 0.03]
-    assert len(fig.data) == 4 and fig.layout.title.text == "3-fold cross-validation"
+    assert len(fig.data) == 2 and fig.layout.title.text == "3-fold cross-validation"
+    folds = fig.data[1]
+    assert (
+        folds.name == "each of the 3 folds"
+        and list(folds.customdata) == [1] * 3 + [2] * 3 + [3] * 3
+    )
+    assert folds.marker.color == figures.METHOD_COLORS["supervised"]
     frame = figures.cv_frame(metrics)
     assert frame["fold"].tolist() == ["1", "2", "3", "mean", "se"]
     assert frame["val_auroc"].tolist() == [0.78, 0.78, 0.78, 0.8, 0.02]
@@ -128,8 +142,16 @@ def test_ism_heatmap_hover_names_the_change_and_marks_the_reference() -> None:
     ref = np.array([0, 3, -1])
     fig = figures.ism_heatmap(delta, ref, center=1)
     hover = fig.data[0].text
-    assert hover[2][1] == "offset 1: T → G<br>Δ logit -0.5000"
-    assert hover[3][1].endswith("(reference)") and hover[0][2].startswith("offset 2: N → A")
+    assert hover[2][1] == "offset 1<br>T → G: Δ logit -0.5000"
+    assert hover[3][1].endswith("(the reference base)") and hover[0][2].startswith("offset 2<br>N")
+    assert list(fig.layout.xaxis.ticktext) == ["A", "T", "N"]  # the reference along the axis
+    dots = fig.data[1]
+    assert list(dots.x) == [0, 1] and list(dots.y) == ["A", "T"]  # N has no reference cell
+    placed = figures.ism_heatmap(delta, ref, first=19_879, chrom="chr1", span=(1, 2))
+    assert placed.data[0].text[2][1].startswith("chr1:19,880 (offset 1)")
+    assert placed.layout.xaxis.range == (0.5, 2.5)
+    assert list(placed.layout.xaxis2.tickvals) == [1]  # coordinates every 10 bases, on top
+    assert list(placed.layout.xaxis2.ticktext) == ["19,880"]
     mat = figures.reference_matrix(np.array([1.0, -2.0, 5.0]), ref)
     assert mat.to_numpy().tolist() == [[1, 0, 0, 0], [0, 0, 0, -2], [0, 0, 0, 0]]
 
@@ -159,10 +181,23 @@ def test_tracks_allele_and_score_figures() -> None:
     assert len(fig.data) == 2 and list(fig.data[0].x) == [101, 102, 103, 104, 105]
     assert [s.type for s in fig.layout.shapes] == ["rect", "line"]
     assert figures.tracks_frame(sig, 100)["pos"].tolist() == [101, 102, 103, 104, 105]
-    scores = pd.DataFrame({"id": ["a"], "p_ref": [0.2], "p_alt": [0.6], "diff": [0.4]})
-    bars = figures.allele_bars(scores)
+    peaked = figures.tracks_figure(sig, 100, peaks={"H3K27ac": [(101, 103)]}, unit="signal")
+    (peak,) = peaked.layout.shapes
+    assert (peak.x0, peak.x1, peak.xref, peak.yref) == (101.5, 103.5, "x2", "y2 domain")
+    assert peaked.layout.yaxis.title.text == "DNase<br>signal"
+    scores = pd.DataFrame(
+        {"id": ["a"], "p_ref": [0.2], "p_alt": [0.6], "diff": [0.4], "logit_diff": [1.79]}
+    )
+    bars = figures.allele_bars(scores, "A", "C")
     assert [list(t.y) for t in bars.data] == [[0.2], [0.6]]
-    assert list(figures.score_scatter(scores).data[0].x) == [0.2]
+    assert [list(t.x) for t in bars.data] == [["reference allele A"], ["alternative allele C"]]
+    scatter = figures.score_scatter(scores.assign(logit_diff=0.0))
+    assert list(scatter.data[0].x) == [0.2] and scatter.data[0].marker.line.width > 0
+    ranked = pd.DataFrame({"id": ["a", "b"], "logit_diff": [-2.0, 1.0], "p_ref": [0.5] * 2,
+                           "p_alt": [0.1, 0.7]})  # fmt: skip
+    effects = figures.effect_bars(ranked)
+    assert list(effects.data[0].y) == ["b", "a"]  # the largest at the top
+    assert list(effects.data[0].marker.color) == ["#d62839", "#2a7ab0"]
 
 
 # --- model files ---------------------------------------------------------------------------
@@ -325,3 +360,171 @@ def test_loaded_models_from_results_feed_cross_cell_line(table) -> None:
     loaded = LoadedModel(result.model, result.card, result.split)
     df = cross_cell_line({"SYN": loaded}, {"SYN": table, "OTHER": table.iloc[::-1]})
     assert df["test"].tolist() == ["SYN", "OTHER"] and df["n"].iloc[0] == 40
+
+
+# --- colours, words, paths -----------------------------------------------------------------
+
+
+def test_one_colour_per_scorer_whatever_the_order() -> None:
+    a = figures.baseline_colors(["deepsea_like", "cadd_like"])
+    b = figures.baseline_colors(["cadd_like", "deepsea_like", "cadd_like"])
+    assert a == b and len(set(a.values())) == 2
+    assert not set(a.values()) & set(figures.METHOD_COLORS.values())
+    assert figures.NEUTRAL not in a.values()
+    report = {"baselines": {"deepsea_like": {}, "cadd_like": {}}}
+    assert figures.scorer_colors(report, "ssl") == {"model": figures.METHOD_COLORS["ssl"], **a}
+    curves = figures.training_curves({"ssl": [{"epoch": 1, "val_auroc": 0.7}]}, {"cadd_like": 0.6})
+    assert curves.layout.shapes[0].line.color == a["cadd_like"]  # the same on the Train page
+
+
+def test_words_name_the_technical_key() -> None:
+    from ui import words
+
+    for key in ("p_ref", "p_alt", "diff", "logit_diff", "log2fc", "val_auroc"):
+        assert words.word(key) != key and words.explain(key).startswith(key)
+    assert words.word("q05") == "5th percentile" and words.word("unknown") == "unknown"
+    assert words.termination({"training": {"termination": "max_iter"}}) == "ran every epoch"
+    assert words.with_se(0.8123, None) == "0.812" and words.with_se(0.8, 0.0123) == "0.800 ± 0.012"
+    assert words.with_se(None, 0.1) == "n/a" and words.with_se(float("nan"), None) == "n/a"
+
+
+def test_public_text_shows_file_names_not_server_paths() -> None:
+    from ui.state import public_text
+
+    up = "/tmp/ncv-session-k2_9x/uploads/e3b0c44298fc1c14/empty.vcf: no usable loci"
+    assert public_text(up) == "empty.vcf: no usable loci"
+    model = "weights do not match: /srv/x/ncv-session-a/models/gm-ssl/model.safetensors"
+    assert public_text(model) == "weights do not match: gm-ssl/model.safetensors"
+    assert public_text("/data/hg38.fa: not found") == "/data/hg38.fa: not found"  # theirs
+
+
+def test_the_same_model_files_are_found_again(model_dir, tmp_path) -> None:
+    from ui.modelfiles import same_model
+
+    files = collect_upload([("m.zip", zip_model(model_dir))])
+    other = tmp_path / "other"
+    other.mkdir()
+    assert same_model(files, [other, model_dir]) == model_dir
+    changed = dict(files, **{CARD: files[CARD] + b" "})
+    assert same_model(changed, [model_dir]) is None
+
+
+def test_influence_heatmap_draws_the_clustering() -> None:
+    from ncv_core.interpret.filters import cluster_filters
+
+    rng = np.random.default_rng(0)
+    prof = np.concatenate([rng.normal(0, 0.01, (5, 1)), rng.normal(0.5, 0.01, (5, 1))])
+    clusters = cluster_filters(prof)
+    fig = figures.influence_heatmap(
+        prof,
+        clusters.table["leaf_order"].to_numpy(),
+        [f"filter {i}" for i in range(10)],
+        ["P(functional)"],
+        linkage=clusters.linkage,
+        clusters=clusters.table["cluster"].to_numpy(),
+    )
+    heat, tree = fig.data
+    order = np.argsort(clusters.table["leaf_order"].to_numpy())
+    assert np.allclose(heat.z[0], prof[order, 0])
+    xs = [x for x in tree.x if x is not None]
+    leaves = sorted({x for x in xs if float(x).is_integer()})
+    assert leaves[0] == 0 and leaves[-1] == 9  # the tree's leaves sit over the heatmap columns
+    assert max(y for y in tree.y if y is not None) == pytest.approx(clusters.linkage[:, 2].max())
+    assert fig.layout.yaxis2.title.text == "model output"
+    assert list(fig.layout.xaxis2.ticktext) == [str(i) for i in order]
+
+
+def test_binary_feature_bars_show_the_share_with_one() -> None:
+    summary = pd.DataFrame(
+        {"feature": ["DNase_peak"] * 2, "label": [0, 1], "mean": [0.25, 0.75], "n": [40, 20]}
+    )
+    fig = figures.binary_bars(summary, "DNase_peak")
+    assert [list(t.y) for t in fig.data] == [[0.25], [0.75]]
+    assert fig.data[1].text[0] == "75.0% (15 of 20)"
+
+
+# --- background runs -----------------------------------------------------------------------
+
+
+def test_best_job_is_the_higher_auroc_on_the_shared_rows(tmp_path) -> None:
+    from ui.jobs import best_job
+
+    def job(name: str, auroc: float | None) -> Job:
+        return Job(name, {}, tmp_path / name, card={"metrics": {"val_auroc": auroc}})
+
+    best, why = best_job([job("ssl", 0.70), job("supervised", 0.74)])
+    assert best.name == "supervised"
+    assert why == (
+        "supervised is the active model: the higher AUROC on the same held-out rows "
+        "(supervised 0.740; ssl 0.700)."
+    )
+    assert best_job([job("ssl", None), job("x", None)])[0].name == "ssl"
+    assert best_job([Job("failed", {}, tmp_path / "f")]) == (None, "")
+
+
+def test_task_run_reports_progress_stops_and_fails() -> None:
+    from ui.jobs import TaskRun
+
+    def work(progress, stop):
+        for k in range(200):
+            if stop.is_set():
+                raise NcvError("stopped")
+            progress({"stage": "x", "done": k, "total": 200})
+            time.sleep(0.01)
+        return "done"
+
+    run = TaskRun("t", work, key="k").start()
+    time.sleep(0.1)
+    run.stop.set()
+    assert run.wait(10)
+    snap = run.snapshot()
+    assert snap["status"] == "stopped" and snap["result"] is None and snap["last"]["done"] < 199
+    ok = TaskRun("ok", lambda progress, stop: 42).start()
+    assert ok.wait(10) and ok.snapshot()["status"] == "done" and ok.snapshot()["result"] == 42
+    bad = TaskRun("bad", lambda progress, stop: 1 / 0).start()
+    assert bad.wait(10) and bad.snapshot()["error"].startswith("ZeroDivisionError")
+
+
+def test_runs_of_sessions_that_are_gone_are_stopped() -> None:
+    from ui import jobs
+
+    def work(progress, stop):
+        while not stop.is_set():
+            time.sleep(0.01)
+        raise NcvError("stopped")
+
+    mine = jobs.TaskRun("mine", work, session="alive").start()
+    theirs = jobs.TaskRun("theirs", work, session="gone").start()
+    alive = {"alive": True, "gone": False}.__getitem__
+    try:
+        assert jobs.stop_orphans(alive, now=100.0) == []  # just gone: a reload may come back
+        assert jobs.stop_orphans(alive, now=100.0 + jobs.GONE_AFTER_S - 1) == []
+        assert jobs.stop_orphans(alive, now=100.0 + jobs.GONE_AFTER_S) == [theirs]
+        assert theirs.wait(10) and theirs.snapshot()["status"] == "stopped"
+        assert theirs.stop_reason == "the browser tab was closed"
+        assert mine.running and not mine.stop.is_set()
+    finally:
+        mine.stop.set()
+        mine.wait(10)
+
+
+def test_a_session_that_comes_back_keeps_its_run() -> None:
+    from ui import jobs
+
+    def work(progress, stop):
+        while not stop.is_set():
+            time.sleep(0.01)
+        raise NcvError("stopped")
+
+    run = jobs.TaskRun("r", work, session="s").start()
+    state = {"s": False}
+    try:
+        jobs.stop_orphans(state.__getitem__, now=0.0)
+        state["s"] = True  # reconnected
+        jobs.stop_orphans(state.__getitem__, now=1.0)
+        state["s"] = False
+        assert jobs.stop_orphans(state.__getitem__, now=jobs.GONE_AFTER_S + 0.5) == []
+        assert run.running
+    finally:
+        run.stop.set()
+        run.wait(10)

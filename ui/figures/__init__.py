@@ -11,6 +11,16 @@ from ui.figures.evaluation import *  # noqa: F403
 from ui.figures.importance import *  # noqa: F403
 from ui.figures.imputation import *  # noqa: F403
 from ui.figures.sequence import *  # noqa: F403
-from ui.figures.style import BASE_COLORS, CONFIG, METHOD_COLORS, layout  # noqa: F401
+from ui.figures.style import (  # noqa: F401
+    BASE_COLORS,
+    BASELINE_PALETTE,
+    CONFIG,
+    METHOD_COLORS,
+    NEUTRAL,
+    baseline_colors,
+    layout,
+    model_color,
+)
+from ui.figures.tracks import *  # noqa: F403
 from ui.figures.training import *  # noqa: F403
 from ui.figures.variants import *  # noqa: F403

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ui.figures.style import layout, nan_of
+from ui.figures.style import NEUTRAL, baseline_colors, layout, model_color, nan_of
 
 __all__ = [
     "CV_METRICS",
+    "scorer_colors",
     "cross_cell_heatmap",
     "curves_frame",
     "cv_figure",
@@ -32,56 +33,99 @@ def _curves(report: Mapping[str, Any], kind: str) -> list[tuple[str, dict, float
     return out
 
 
-def roc_figure(report: Mapping[str, Any]) -> go.Figure:
-    """ROC curves of the model and of the table's baseline score columns, on the same rows."""
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dash", "color": "#bbb"}, name="chance"
-        )
-    )
-    for i, (name, curve, area) in enumerate(_curves(report, "roc")):
-        if not curve.get("fpr"):
+def scorer_colors(report: Mapping[str, Any], method: str | None = None) -> dict[str, str]:
+    """The colour of every scorer of a report: ``model`` its method's, baselines by name."""
+    return {"model": model_color(method), **baseline_colors(report.get("baselines") or {})}
+
+
+def _scorer_traces(
+    fig: go.Figure,
+    report: Mapping[str, Any],
+    kind: str,
+    xy: tuple[str, str],
+    model_name: str,
+    method: str | None,
+) -> None:
+    colors = scorer_colors(report, method)
+    metric = "AUROC" if kind == "roc" else "AUPR"
+    for name, curve, area in _curves(report, kind):
+        if not curve.get(xy[0]):
             continue
+        label = model_name if name == "model" else name
         fig.add_trace(
             go.Scatter(
-                x=curve["fpr"],
-                y=curve["tpr"],
+                x=curve[xy[0]],
+                y=curve[xy[1]],
                 mode="lines",
-                name=f"{name} (AUROC {area:.3f})",
-                line={"width": 3 if i == 0 else 1.5},
+                name=f"{label} ({metric} {area:.3f})",
+                line={
+                    "width": 3 if name == "model" else 1.5,
+                    "color": colors[name],
+                    "shape": "hv" if kind == "pr" else "linear",
+                },
+                legendrank=1 if name == "model" else 2,
             )
         )
+
+
+def roc_figure(
+    report: Mapping[str, Any], *, model_name: str = "model", method: str | None = None
+) -> go.Figure:
+    """ROC curves of the model and of the table's baseline score columns, on the same rows.
+
+    Colours: the model its ``method``'s, each baseline its own (:func:`scorer_colors`), the
+    chance diagonal neutral grey."""
+    fig = go.Figure()
+    _scorer_traces(fig, report, "roc", ("fpr", "tpr"), model_name, method)
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            line={"dash": "dash", "color": NEUTRAL, "width": 1},
+            name="chance (AUROC 0.5)",
+            legendrank=3,
+            hoverinfo="skip",
+        )
+    )
     fig.update_xaxes(title="false positive rate", range=[0, 1])
     fig.update_yaxes(title="true positive rate", range=[0, 1.02])
-    return layout(fig, "ROC", height=420)
+    return layout(
+        fig,
+        "ROC",
+        height=420,
+        legend={"y": 0.02, "yanchor": "bottom", "x": 0.98, "xanchor": "right"},
+    )
 
 
-def pr_figure(report: Mapping[str, Any]) -> go.Figure:
-    """Precision-recall curves of the model and the baselines; the positive rate as chance."""
+def pr_figure(
+    report: Mapping[str, Any], *, model_name: str = "model", method: str | None = None
+) -> go.Figure:
+    """Precision-recall curves of the model and the baselines; chance is the positive rate (a
+    grey line named in the legend, not a label over the curves)."""
     fig = go.Figure()
+    _scorer_traces(fig, report, "pr", ("recall", "precision"), model_name, method)
     n, n_pos = report.get("n") or 0, report.get("n_pos") or 0
     if n:
-        fig.add_hline(
-            y=n_pos / n,
-            line={"dash": "dash", "color": "#bbb"},
-            annotation_text=f"positive rate {n_pos / n:.2f}",
-        )
-    for i, (name, curve, area) in enumerate(_curves(report, "pr")):
-        if not curve.get("recall"):
-            continue
         fig.add_trace(
             go.Scatter(
-                x=curve["recall"],
-                y=curve["precision"],
+                x=[0, 1],
+                y=[n_pos / n] * 2,
                 mode="lines",
-                name=f"{name} (AUPR {area:.3f})",
-                line={"width": 3 if i == 0 else 1.5, "shape": "hv"},
+                line={"dash": "dash", "color": NEUTRAL, "width": 1},
+                name=f"chance (positive rate {n_pos / n:.2f})",
+                legendrank=3,
+                hoverinfo="skip",
             )
         )
     fig.update_xaxes(title="recall", range=[0, 1])
     fig.update_yaxes(title="precision", range=[0, 1.02])
-    return layout(fig, "Precision-recall", height=420)
+    return layout(
+        fig,
+        "Precision-recall",
+        height=420,
+        legend={"y": 0.02, "yanchor": "bottom", "x": 0.02, "xanchor": "left"},
+    )
 
 
 def curves_frame(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -107,37 +151,46 @@ def metrics_frame(report: Mapping[str, Any]) -> pd.DataFrame:
 
 
 CV_METRICS = ("val_auroc", "val_aupr", "val_accuracy")
+CV_NAMES = {"val_auroc": "AUROC", "val_aupr": "AUPR", "val_accuracy": "accuracy"}
 
 
-def cv_figure(metrics: Mapping[str, Any]) -> go.Figure:
-    """Cross-validation: mean ± standard error per metric, with each fold's value as a dot.
+def cv_figure(metrics: Mapping[str, Any], method: str | None = None) -> go.Figure:
+    """Cross-validation: mean ± standard error per metric (bars), each fold's value as a dot
+    (one legend entry for all folds; hover names the fold).
 
     ``metrics`` is a CV model card's ``metrics`` (``val_auroc``, ``val_auroc_se``, ``folds``).
     """
-    names = [m.removeprefix("val_") for m in CV_METRICS]
+    names = [CV_NAMES[m] for m in CV_METRICS]
+    color = model_color(method)
     fig = go.Figure(
         go.Bar(
             x=names,
             y=[nan_of(metrics.get(m)) for m in CV_METRICS],
             error_y={"type": "data", "array": [nan_of(metrics.get(f"{m}_se")) for m in CV_METRICS]},
-            name="mean ± SE",
-            marker_color="#9cc3e0",
+            name="mean over folds ± standard error",
+            marker={"color": color, "opacity": 0.35},
+            hovertemplate="%{x}: mean %{y:.3f}<extra></extra>",
         )
     )
     folds = metrics.get("folds") or []
+    xs, ys, which = [], [], []
     for k, fold in enumerate(folds, start=1):
-        fig.add_trace(
-            go.Scatter(
-                x=names,
-                y=[nan_of(fold.get(m)) for m in CV_METRICS],
-                mode="markers",
-                name=f"fold {k}",
-                marker={"size": 8, "color": "#1f4e79", "opacity": 0.6},
-                showlegend=k == 1,
-                legendgroup="folds",
-            )
+        for m, name in zip(CV_METRICS, names, strict=True):
+            xs.append(name)
+            ys.append(nan_of(fold.get(m)))
+            which.append(k)
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="markers",
+            name=f"each of the {len(folds)} folds",
+            marker={"size": 8, "color": color, "line": {"width": 1, "color": "white"}},
+            customdata=which,
+            hovertemplate="fold %{customdata}: %{x} %{y:.3f}<extra></extra>",
         )
-    fig.update_yaxes(range=[0, 1.02])
+    )
+    fig.update_yaxes(range=[0, 1.02], title="on each fold's held-out rows")
     return layout(fig, f"{len(folds)}-fold cross-validation", height=380)
 
 

@@ -6,9 +6,19 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ui.figures.style import layout
+from ui.figures.style import NEGATIVE, POSITIVE, layout
 
-__all__ = ["GROUP_COLORS", "ablation_bars", "correlation_bars", "label_histogram"]
+__all__ = [
+    "GROUP_COLORS",
+    "LABEL_NAMES",
+    "ablation_bars",
+    "binary_bars",
+    "correlation_bars",
+    "label_histogram",
+]
+
+LABEL_NAMES = {1: "functional (1)", 0: "not functional (0)"}
+LABEL_COLORS = {1: POSITIVE, 0: NEGATIVE}
 
 
 GROUP_COLORS = {
@@ -53,8 +63,7 @@ def label_histogram(hist: pd.DataFrame, feature: str) -> go.Figure:
     """One feature's distribution in functional (1) and non-functional (0) loci, overlaid on
     shared bins (density): the SSL_dnn paper's Fig. 2a."""
     fig = go.Figure()
-    names = {1: "functional (1)", 0: "non-functional (0)"}
-    colors = {1: "#d62839", 0: "#2a7ab0"}
+    names, colors = LABEL_NAMES, LABEL_COLORS
     for label in (0, 1):
         part = hist[(hist["feature"] == feature) & (hist["label"] == label)]
         if part.empty:
@@ -69,7 +78,41 @@ def label_histogram(hist: pd.DataFrame, feature: str) -> go.Figure:
             customdata=part["count"],
             hovertemplate="%{x:.3g}: density %{y:.3g} (%{customdata} loci)",
         )
-    return layout(fig, feature, barmode="overlay", xaxis_title=feature, yaxis_title="density")
+    return layout(
+        fig,
+        f"{feature}: distribution per label",
+        barmode="overlay",
+        xaxis_title=feature,
+        yaxis_title="density (area 1 per label)",
+    )
+
+
+def binary_bars(summary: pd.DataFrame, feature: str) -> go.Figure:
+    """A 0/1 feature (a Peak feature: is the variant in a peak?) per label: the fraction of loci
+    with 1, from ``FeatureImportance.summary`` (its ``mean``), not a density."""
+    part = summary[summary["feature"] == feature].set_index("label")
+    fig = go.Figure()
+    for label in (0, 1):
+        if label not in part.index:
+            continue
+        row = part.loc[label]
+        ones = int(round(float(row["mean"]) * int(row["n"])))
+        fig.add_bar(
+            x=[LABEL_NAMES[label]],
+            y=[float(row["mean"])],
+            marker_color=LABEL_COLORS[label],
+            text=[f"{float(row['mean']):.1%} ({ones:,} of {int(row['n']):,})"],
+            textposition="outside",
+            name=LABEL_NAMES[label],
+            hovertemplate="%{x}: %{y:.1%} of loci have 1<extra></extra>",
+        )
+    return layout(
+        fig,
+        f"{feature}: share of loci with 1 (a yes/no feature)",
+        yaxis_title="fraction of loci with 1",
+        yaxis_range=[0, 1.1],
+        showlegend=False,
+    )
 
 
 def ablation_bars(table: pd.DataFrame) -> go.Figure:

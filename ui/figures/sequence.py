@@ -1,4 +1,4 @@
-"""Figures of sequences and positions: ISM heatmaps, sequence logos, filter influence, tracks.
+"""Figures of sequences and positions: ISM heatmaps, sequence logos, filter influence.
 
 Pure functions of core results (no Streamlit). Logos are plotly figures whose letters are filled
 outlines (DejaVu Sans Bold, from matplotlib's TextPath), so the modebar's camera saves them as
@@ -7,7 +7,7 @@ PNG like every other figure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -24,26 +24,77 @@ __all__ = [
     "ism_heatmap",
     "logo_figure",
     "reference_matrix",
-    "tracks_figure",
-    "tracks_frame",
 ]
 
 
-def ism_heatmap(
-    delta: np.ndarray, ref_index: np.ndarray, *, center: int | None = None, title: str = ""
-) -> go.Figure:
-    """Position x base heatmap of an ISM matrix ``(L, 4)``; hover names the base change.
+def _position_axis(
+    fig: go.Figure, ref: Sequence[str], span: tuple[int, int] | None, title: str
+) -> None:
+    """The x axis of a window: the reference base under every position, shown over ``span``
+    (offsets, inclusive; the whole window by default)."""
+    length = len(ref)
+    lo, hi = span if span is not None else (0, length - 1)
+    fig.update_xaxes(
+        tickmode="array",
+        tickvals=list(range(length)),
+        ticktext=list(ref),
+        tickangle=0,
+        tickfont={"family": "monospace", "size": 11 if hi - lo <= 80 else 7},
+        range=[lo - 0.5, hi + 0.5],
+        title=title,
+        showgrid=False,
+    )
 
-    ``ref_index`` ``(L,)`` holds each position's reference base (A,C,G,T index; -1 for N);
-    ``center`` marks the variant's offset.
+
+def _coordinate_ticks(fig: go.Figure, length: int, first: int, span: tuple[int, int] | None):
+    """A top x axis with the genomic coordinates every 10 bases (matching the bottom axis)."""
+    lo, hi = span if span is not None else (0, length - 1)
+    step = 10 if hi - lo <= 100 else 25
+    offsets = [p for p in range(length) if (first + p) % step == 0]
+    fig.update_layout(
+        xaxis2={
+            "overlaying": "x",
+            "side": "top",
+            "matches": "x",
+            "tickmode": "array",
+            "tickvals": offsets,
+            "ticktext": [f"{first + p:,}" for p in offsets],
+            "tickfont": {"size": 9},
+            "showgrid": False,
+        }
+    )
+    fig.add_trace(go.Scatter(x=[lo, hi], y=[None, None], xaxis="x2", showlegend=False))
+
+
+def ism_heatmap(
+    delta: np.ndarray,
+    ref_index: np.ndarray,
+    *,
+    center: int | None = None,
+    title: str = "",
+    first: int | None = None,
+    chrom: str = "",
+    span: tuple[int, int] | None = None,
+) -> go.Figure:
+    """Position x base heatmap of an ISM matrix ``(L, 4)``: Δ logit of every single-base change.
+
+    ``ref_index`` ``(L,)`` holds each position's reference base (A,C,G,T index; -1 for N): its
+    letters label the x axis and its cells carry a dot (Δ = 0 there by definition). ``first``
+    (1-based genomic position of offset 0) and ``chrom`` put coordinates in the hover and on a
+    top axis; ``center`` marks the variant's offset; ``span`` (offsets, inclusive) is the range
+    shown (pan and zoom reach the rest).
     """
     length = delta.shape[0]
     letters = np.array(list(BASES + "N"))
     ref = letters[ref_index]
+
+    def where(p: int) -> str:
+        return f"{chrom}:{first + p:,} (offset {p})" if first is not None else f"offset {p}"
+
     hover = [
         [
-            f"offset {p}: {ref[p]} → {b}<br>Δ logit {delta[p, j]:+.4f}"
-            + (" (reference)" if ref_index[p] == j else "")
+            f"{where(p)}<br>{ref[p]} → {b}: Δ logit {delta[p, j]:+.4f}"
+            + (" (the reference base)" if ref_index[p] == j else "")
             for p in range(length)
         ]
         for j, b in enumerate(BASES)
@@ -60,14 +111,29 @@ def ism_heatmap(
             zmid=0,
             zmin=-lim,
             zmax=lim,
-            colorbar={"title": "Δ logit"},
+            colorbar={"title": "Δ logit<br>(mutant −<br>reference)"},
+        )
+    )
+    ok = np.flatnonzero(ref_index >= 0)
+    fig.add_trace(
+        go.Scatter(
+            x=ok,
+            y=[BASES[i] for i in ref_index[ok]],
+            mode="markers",
+            marker={"symbol": "circle", "size": 4, "color": "#222"},
+            name="reference base",
+            hoverinfo="skip",
+            showlegend=False,
         )
     )
     if center is not None:
         fig.add_vline(x=center, line={"color": "black", "width": 1, "dash": "dot"})
-    fig.update_xaxes(title="offset in the window")
+    where_title = f"; {chrom} coordinates (1-based) on top" if first is not None else ""
+    _position_axis(fig, list(ref), span, "reference sequence of the window" + where_title)
+    if first is not None:
+        _coordinate_ticks(fig, length, first, span)
     fig.update_yaxes(title="mutated to", autorange="reversed")
-    return layout(fig, title or "In-silico saturation mutagenesis", height=300)
+    return layout(fig, title or "In-silico saturation mutagenesis", height=320)
 
 
 def reference_matrix(values: np.ndarray, ref_index: np.ndarray) -> pd.DataFrame:
@@ -134,8 +200,13 @@ def logo_figure(
     *,
     title: str = "",
     ylabel: str = "",
+    xlabel: str = "position",
     information: bool = False,
     center: int | None = None,
+    first: int | None = None,
+    chrom: str = "",
+    span: tuple[int, int] | None = None,
+    reference: Sequence[str] | None = None,
     height: int = 220,
 ) -> go.Figure:
     """A sequence logo as a plotly figure (letters are filled outlines; PNG from the modebar).
@@ -143,6 +214,9 @@ def logo_figure(
     ``matrix`` is ``(L, 4)`` with columns A,C,G,T: letter heights (importance, attributions;
     negative values point down), or base probabilities with ``information=True``, drawn in bits
     (each row times its information content, ``ncv_core.io.motif_files.information_content``).
+    ``ylabel`` names the height and its unit, ``xlabel`` the positions. For a window of the
+    genome, ``reference`` (its bases) labels the x axis, ``first`` (the 1-based coordinate of
+    position 0) and ``chrom`` go into the hover and ``span`` (inclusive) is the range shown.
     """
     values = np.asarray(matrix, dtype=np.float64)
     if information:
@@ -162,8 +236,12 @@ def logo_figure(
             }
         )
     fig = go.Figure(layout={"shapes": shapes})
+    where = [
+        f"{chrom}:{first + p:,} (offset {p})" if first is not None else f"position {p}"
+        for p in range(len(values))
+    ]
     hover = [
-        "<br>".join(f"{b} {values[p, j]:+.3g}" for j, b in enumerate(BASES))
+        where[p] + "<br>" + "<br>".join(f"{b} {values[p, j]:+.3g}" for j, b in enumerate(BASES))
         for p in range(len(values))
     ]
     top = np.where(values > 0, values, 0).sum(axis=1)
@@ -174,7 +252,7 @@ def logo_figure(
             mode="markers",
             marker={"opacity": 0},
             text=hover,
-            hovertemplate="position %{x}<br>%{text}<extra></extra>",
+            hovertemplate="%{text}<extra></extra>",
             showlegend=False,
         )
     )
@@ -182,105 +260,106 @@ def logo_figure(
     high = float(max(top.max(), 0)) if len(top) else 1.0
     pad = 0.05 * ((high - low) or 1.0)
     fig.update_yaxes(title=ylabel, range=[0, 2.1] if information else [low - pad, high + pad])
-    fig.update_xaxes(range=[-0.6, len(values) - 0.4], showgrid=False)
-    return layout(fig, title, height=height, margin={"l": 50, "r": 10, "t": 40, "b": 30})
+    if reference is not None:
+        _position_axis(fig, list(reference), span, xlabel)
+    else:
+        lo, hi = span if span is not None else (0, len(values) - 1)
+        fig.update_xaxes(range=[lo - 0.6, hi + 0.4], showgrid=False, title=xlabel)
+    return layout(fig, title, height=height, margin={"l": 60, "r": 10, "t": 72, "b": 50})
 
 
 def influence_heatmap(
-    mean_delta_prob: np.ndarray, leaf_order: np.ndarray, labels: Sequence[str], tasks: Sequence[str]
+    mean_delta_prob: np.ndarray,
+    leaf_order: np.ndarray,
+    labels: Sequence[str],
+    tasks: Sequence[str],
+    linkage: np.ndarray | None = None,
+    clusters: Sequence[int] | None = None,
 ) -> go.Figure:
-    """Outputs (rows) x filters (columns, in dendrogram order): mean probability change when a
-    filter is nullified."""
+    """The filters' clustering as a dendrogram (when ``linkage``, scipy's ``(F - 1, 4)``, is
+    given) over a heatmap of outputs (rows) x filters (columns, in the dendrogram's order): the
+    mean probability change when a filter is nullified.
+
+    With many filters the column labels are left out (hover names the filter and its
+    ``clusters`` label); the axes say what the rows, columns and colours are.
+    """
     order = np.argsort(leaf_order)
     z = mean_delta_prob[order].T
     lim = float(np.abs(z).max()) or 1.0
-    fig = go.Figure(
+    n = len(order)
+    tree = linkage is not None and n >= 2
+    fig = make_subplots(
+        rows=2 if tree else 1,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.45, 0.55] if tree else None,
+        vertical_spacing=0.02,
+    )
+    custom = np.array(
+        [[labels[i], "" if clusters is None else str(clusters[i])] for i in order], dtype=object
+    )
+    fig.add_trace(
         go.Heatmap(
             z=z,
-            x=[labels[i] for i in order],
+            x=np.arange(n),
             y=list(tasks),
+            customdata=np.broadcast_to(custom, (len(tasks), n, 2)),
             colorscale="RdBu",
             zmid=0,
             zmin=-lim,
             zmax=lim,
-            colorbar={"title": "mean Δ prob"},
-            hovertemplate="%{x}<br>%{y}: mean Δ prob %{z:+.4f}<extra></extra>",
-        )
+            colorbar={"title": "mean Δ<br>probability", "len": 0.55, "y": 0.0, "yanchor": "bottom"},
+            hovertemplate="%{customdata[0]} (cluster %{customdata[1]})<br>%{y}: mean Δ "
+            "probability %{z:+.4f}<extra></extra>",
+        ),
+        row=2 if tree else 1,
+        col=1,
     )
-    fig.update_xaxes(type="category", tickangle=-90, tickfont={"size": 8})
-    fig.update_yaxes(type="category")
-    return layout(fig, "Filter influence, filters clustered", height=220 + 40 * len(tasks))
-
-
-def tracks_figure(
-    signals: Mapping[str, np.ndarray],
-    start: int,
-    *,
-    variant: int | None = None,
-    window: tuple[int, int] | None = None,
-    chrom: str = "",
-) -> go.Figure:
-    """One small panel per track: per-base signal over ``[start, start + L)`` (0-based).
-
-    ``variant`` (1-based) draws a red line; ``window`` (0-based half-open) shades the model's
-    window."""
-    names = list(signals)
-    fig = make_subplots(
-        rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.012, subplot_titles=None
+    if tree:
+        _dendrogram(fig, linkage)
+    few = n <= 48
+    fig.update_xaxes(
+        tickmode="array" if few else "auto",
+        tickvals=list(range(n)) if few else None,
+        ticktext=[labels[i].removeprefix("filter ") for i in order] if few else None,
+        showticklabels=few,
+        tickfont={"size": 9},
+        range=[-0.5, n - 0.5],
+        row=2 if tree else 1,
+        col=1,
     )
-    for i, name in enumerate(names, start=1):
-        y = np.asarray(signals[name], dtype=np.float64)
-        x = np.arange(start + 1, start + 1 + len(y))  # 1-based positions on the axis
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=y,
-                mode="lines",
-                fill="tozeroy",
-                name=name,
-                line={"width": 1},
-                hovertemplate=f"{name}<br>{chrom}:%{{x}}<br>%{{y:.3f}}<extra></extra>",
-            ),
-            row=i,
-            col=1,
-        )
-        fig.update_yaxes(title={"text": name, "font": {"size": 10}}, row=i, col=1)
-    shapes = []
-    if window is not None:
-        shapes.append(
-            {
-                "type": "rect",
-                "x0": window[0] + 0.5,
-                "x1": window[1] + 0.5,
-                "y0": 0,
-                "y1": 1,
-                "xref": "x",
-                "yref": "paper",
-                "fillcolor": "#f2c14e",
-                "opacity": 0.18,
-                "line": {"width": 0},
-                "layer": "below",
-            }
-        )
-    if variant is not None:
-        shapes.append(
-            {
-                "type": "line",
-                "x0": variant,
-                "x1": variant,
-                "y0": 0,
-                "y1": 1,
-                "xref": "x",
-                "yref": "paper",
-                "line": {"color": "#d62839", "width": 1},
-            }
-        )
-    fig.update_layout(showlegend=False, shapes=shapes)
-    fig.update_xaxes(title=f"{chrom} (1-based)", row=len(names), col=1)
-    return layout(fig, "Tracks around the variant", height=70 * len(names) + 120)
+    fig.update_xaxes(
+        title=f"{n} first-layer filters, in the order of their clustering"
+        + ("" if few else " (hover for each)"),
+        row=2 if tree else 1,
+        col=1,
+    )
+    fig.update_yaxes(type="category", title="model output", row=2 if tree else 1, col=1)
+    return layout(
+        fig, "Filter influence, filters clustered", height=(420 if tree else 220) + 40 * len(tasks)
+    )
 
 
-def tracks_frame(signals: Mapping[str, np.ndarray], start: int) -> pd.DataFrame:
-    """The signals of :func:`tracks_figure` as a table: ``pos`` (1-based), one column per track."""
-    n = len(next(iter(signals.values()))) if signals else 0
-    return pd.DataFrame({"pos": np.arange(start + 1, start + 1 + n), **signals})
+def _dendrogram(fig: go.Figure, linkage: np.ndarray) -> None:
+    """scipy's dendrogram of ``linkage`` in the top row, its leaves at 0..F-1."""
+    from scipy.cluster import hierarchy
+
+    tree = hierarchy.dendrogram(linkage, no_plot=True)
+    xs, ys = [], []
+    for icoord, dcoord in zip(tree["icoord"], tree["dcoord"], strict=True):
+        xs += [(x - 5.0) / 10.0 for x in icoord] + [None]
+        ys += list(dcoord) + [None]
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            line={"color": "#555", "width": 1},
+            hoverinfo="skip",
+            showlegend=False,
+        ),
+        row=1,
+        col=1,
+    )
+    fig.update_yaxes(title="merge distance", row=1, col=1, rangemode="tozero")
+    fig.update_xaxes(showticklabels=False, showgrid=False, row=1, col=1)

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.style import layout, nan_of, series_color
+from ui.figures.style import baseline_colors, layout, nan_of, series_color
 
 __all__ = ["SSL_PANELS", "history_frame", "ssl_dynamics", "training_curves"]
 
@@ -36,13 +36,15 @@ def training_curves(
                 hovertemplate="epoch %{x}<br>val AUROC %{y:.3f}<extra>" + name + "</extra>",
             )
         )
-    for i, (col, value) in enumerate((baselines or {}).items()):
+    colors = baseline_colors(baselines or {})
+    for col, value in (baselines or {}).items():
         if value is not None and math.isfinite(value):
             fig.add_hline(
                 y=value,
-                line={"dash": "dot", "color": ["#777", "#aaa", "#555"][i % 3]},
+                line={"dash": "dot", "color": colors[col]},
                 annotation_text=f"{col} {value:.3f}",
                 annotation_position="bottom right",
+                annotation_font_color=colors[col],
             )
     seen = [
         float(r["val_auroc"])
@@ -52,27 +54,33 @@ def training_curves(
     ]
     seen += [v for v in (baselines or {}).values() if v is not None and math.isfinite(v)]
     fig.update_xaxes(title="epoch", rangemode="tozero")
-    fig.update_yaxes(title="validation AUROC", range=[min([0.5, *seen]) - 0.02, 1.0])
-    return layout(fig, "Validation AUROC per epoch", hovermode="x unified", height=380)
+    fig.update_yaxes(title="AUROC on the held-out rows", range=[min([0.5, *seen]) - 0.02, 1.0])
+    return layout(
+        fig, "AUROC on the held-out (validation) rows, per epoch", hovermode="x unified", height=380
+    )
 
 
 SSL_PANELS = (
-    ("alpha", "α(t)"),
-    ("n_promoted_total", "promoted pseudo-labels"),
+    ("alpha", "weight of the unlabelled loss α(t)"),
+    ("n_promoted_total", "pseudo-labels promoted (count)"),
     ("pseudo_acc", "pseudo-label accuracy"),
 )
 
 
-def ssl_dynamics(histories: Mapping[str, Sequence[Mapping[str, Any]]]) -> go.Figure:
-    """α(t), promoted pseudo-labels (cumulative) and pseudo-label accuracy per epoch.
+def ssl_dynamics(
+    histories: Mapping[str, Sequence[Mapping[str, Any]]], *, promotion: bool = True
+) -> go.Figure:
+    """α(t), promoted pseudo-labels (cumulative count) and pseudo-label accuracy per epoch.
 
-    Only runs whose records carry these keys (pseudo-label SSL) are drawn.
+    Only runs whose records carry these keys (pseudo-label SSL) are drawn; ``promotion=False``
+    (no confidence threshold: the count is always 0) leaves the promotion panel out.
     """
-    fig = make_subplots(rows=1, cols=3, subplot_titles=[t for _, t in SSL_PANELS])
+    panels = [p for p in SSL_PANELS if promotion or p[0] != "n_promoted_total"]
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[t for _, t in panels])
     for name, rows in histories.items():
         if not rows or "alpha" not in rows[0]:
             continue
-        for col, (key, label) in enumerate(SSL_PANELS, start=1):
+        for col, (key, label) in enumerate(panels, start=1):
             fig.add_trace(
                 go.Scatter(
                     x=[r["epoch"] for r in rows],
@@ -88,8 +96,12 @@ def ssl_dynamics(histories: Mapping[str, Sequence[Mapping[str, Any]]]) -> go.Fig
                 col=col,
             )
     fig.update_xaxes(title="epoch")
-    fig.update_yaxes(range=[0, 1.05], row=1, col=1)
-    fig.update_yaxes(range=[0, 1.05], row=1, col=3)
+    for col, (key, _) in enumerate(panels, start=1):
+        if key == "n_promoted_total":
+            fig.update_yaxes(rangemode="tozero", row=1, col=col)
+        else:
+            fig.update_yaxes(range=[0, 1.05], row=1, col=col)
+    fig.update_annotations(font_size=12)
     return layout(fig, "Pseudo-labelling", height=320)
 
 
