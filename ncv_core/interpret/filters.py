@@ -293,6 +293,38 @@ def _reference(net, act, x, tab, dev, batch_size, sink) -> tuple[torch.Tensor, t
     return torch.cat(logits), total / n_pos
 
 
+CONV_CACHE_ELEMENTS = 32_000_000
+"""Largest first-layer output (sequences x filters x positions) kept to skip recomputing it."""
+
+
+def _reference_and_conv(net, act, conv, x, tab, dev, batch_size, sink):
+    """:func:`_reference`, plus ``filter_conv``'s outputs ``(N, F, L')`` of every sequence
+    (None when larger than :data:`CONV_CACHE_ELEMENTS` or when it runs other than once per
+    forward): nullifying one filter changes nothing before ``filter_act``, so the first layer
+    need not run again for each filter."""
+    store: list[torch.Tensor] = []
+    length = x.shape[2] + _geometry(conv)[4]
+    keep = x.shape[0] * conv.out_channels * length <= CONV_CACHE_ELEMENTS
+    handle = conv.register_forward_hook(lambda _m, _i, out: store.append(out)) if keep else None
+    try:
+        ref, mean = _reference(net, act, x, tab, dev, batch_size, sink)
+    finally:
+        if handle is not None:
+            handle.remove()
+    if not keep or len(store) != len(list(batched(x.shape[0], batch_size))):
+        return ref, mean, None
+    return ref, mean, torch.cat(store)
+
+
+def _stored(pre: torch.Tensor, rows: torch.Tensor):
+    """A ``forward`` for the copy's ``filter_conv``: its stored outputs of ``rows``."""
+
+    def forward(_x: torch.Tensor) -> torch.Tensor:
+        return pre[rows]
+
+    return forward
+
+
 def filter_influence(
     model: nn.Module,
     x_seq: np.ndarray | torch.Tensor,
@@ -327,10 +359,11 @@ def filter_influence(
     tab = as_tab_tensor(x_tab, x.shape[0])
     sink = progress_or_bar(progress, verbose)
     net = PositiveLogit(private_copy(model, dev))
-    act = dict(net.model.named_modules())[_module_name(model, act)]
+    modules = dict(net.model.named_modules())
+    act, conv_copy = modules[_module_name(model, act)], modules[_module_name(model, conv)]
     n, n_filters = x.shape[0], conv.out_channels
     with torch.inference_mode():
-        ref, mean = _reference(net, act, x, tab, dev, batch_size, sink)
+        ref, mean, pre = _reference_and_conv(net, act, conv_copy, x, tab, dev, batch_size, sink)
         n_out = ref.shape[1]
         sums = torch.zeros((3, n_filters, n_out), dtype=torch.float64)
         total = n_filters * n
@@ -338,10 +371,13 @@ def filter_influence(
             rows = torch.arange(sl.start, sl.stop)
             filt, seq = rows // n, rows % n
             handle = act.register_forward_hook(_replace_hook(mean.to(dev), filt.to(dev)))
+            if pre is not None:  # the private copy's first layer returns its stored outputs
+                conv_copy.forward = _stored(pre, seq.to(dev))
             try:
                 out = net(x[seq].to(dev), None if tab is None else tab[seq].to(dev))
             finally:
                 handle.remove()
+                conv_copy.__dict__.pop("forward", None)
             d_logit = out.cpu().double() - ref[seq]
             d_prob = torch.sigmoid(out.cpu().double()) - torch.sigmoid(ref[seq])
             for i, d in enumerate((d_prob, d_logit, d_prob**2)):

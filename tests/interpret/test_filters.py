@@ -153,3 +153,29 @@ def test_cluster_filters_separates_obvious_groups():
 def test_models_without_filters_are_refused():
     with pytest.raises(NcvError, match="filter_conv"):
         filter_motifs(LinearSeq(np.zeros((4, 10))), random_one_hot(2, 10))
+
+
+def test_stored_first_layer_outputs_give_the_recomputed_numbers(monkeypatch):
+    """filter_influence runs filter_conv once per sequence and reuses its outputs for every
+    nullified filter; recomputing them (the cache off) gives the same numbers."""
+    import ncv_core.interpret.filters as filters
+
+    model = ToyCNN(seq_len=24, head="softmax", seed=2)
+    x = random_one_hot(30, 24, seed=4)
+    calls, real = [], torch.nn.Conv1d._conv_forward
+
+    def counting(self, inp, weight, bias):
+        if inp.shape[1] == 4:  # the first layer (the one-hot input)
+            calls.append(inp.shape[0])
+        return real(self, inp, weight, bias)
+
+    monkeypatch.setattr(torch.nn.Conv1d, "_conv_forward", counting)
+    stored = filter_influence(model, x, batch_size=16, device="cpu")
+    assert calls == [16, 14]  # the reference pass only
+    monkeypatch.setattr(filters, "CONV_CACHE_ELEMENTS", 0)
+    calls.clear()
+    again = filter_influence(model, x, batch_size=16, device="cpu")
+    assert sum(calls) == 30 + 6 * 30  # and once more per nullified filter
+    for name in ("mean_delta_prob", "mean_delta_logit", "sum_sq_delta_prob"):
+        np.testing.assert_allclose(getattr(stored, name), getattr(again, name), atol=1e-12)
+    assert "forward" not in vars(model.filter_conv)
