@@ -13,7 +13,7 @@ import streamlit as st
 import torch
 
 from ncv_core.errors import NcvError
-from ui import frame, jobs, notes, render, sidebar
+from ui import frame, jobs, notes, render, sidebar, state, warm
 
 st.set_page_config(page_title="ncv-explorer", page_icon=":dna:", layout="wide")
 notes.install()
@@ -46,6 +46,7 @@ page = st.navigation(PAGES)
 frame.follow_deep_link()
 jobs.adopt_finished()
 sidebar.show()
+warm.warm(state.model_path(), state.dataset())  # slow views precomputed in the background
 try:
     with frame.active():
         page.run()

@@ -84,6 +84,7 @@ render.chart(fig, f"ism-{name}", ism_table(ism))
 
 c1, c2 = st.columns(2)
 common = {"center": center, "first": first, "chrom": chrom, "span": span, "reference": bases}
+common["height"] = 280
 with c1:
     importance = figures.reference_matrix(ism.importance[0, 0], ism.ref_index[0])
     logo = figures.logo_figure(

@@ -40,8 +40,6 @@ def next_step(
         file, label_, icon_ = target, label or "the next page", icon
     label, icon = label or label_, icon or icon_
     st.divider()
-    c1, c2 = st.columns([1, 2], vertical_alignment="center")
-    with c1:
-        st.page_link(file, label=f"Next: {label}", icon=icon)
+    st.page_link(file, label=f"Next: {label}", icon=icon)
     if why:
-        c2.caption(why)
+        st.caption(why)

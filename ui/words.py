@@ -134,3 +134,15 @@ def with_se(value: float | None, se: float | None, digits: int = 3) -> str:
     if se is not None and not (isinstance(se, float) and math.isnan(se)):
         text += f" ± {se:.{digits}f}"
     return text
+
+
+def effect_sentence(p_ref: float, p_alt: float, logit_diff: float, ref: str, alt: str) -> str:
+    """One variant's effect in a sentence: the probability with each allele and the odds ratio
+    (``exp(logit_diff)``)."""
+    ratio = math.exp(logit_diff) if math.isfinite(logit_diff) else float("nan")
+    way = "raises" if logit_diff > 0 else "lowers" if logit_diff < 0 else "does not change"
+    odds = f"the odds × {ratio:.3g}" if math.isfinite(ratio) else "the odds by an undefined factor"
+    return (
+        f"With {alt} instead of {ref}, the model's probability that the locus is functional "
+        f"goes from {p_ref:.3f} to {p_alt:.3f}: the alternative allele {way} it ({odds})."
+    )

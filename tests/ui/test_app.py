@@ -511,6 +511,7 @@ def test_lookup_page_typed_picked_and_a_vcf_in_batch(models) -> None:
         "p_ref", "p_alt", "diff", "logit_diff", "log2fc"
     ]  # fmt: skip
     ref_p, alt_p = (float(v) for v in list(typed.values())[:2])
+    assert "With C instead of A, the model's probability that the locus is functional" in texts(at)
     assert 0 <= ref_p <= 1 and 0 <= alt_p <= 1
     assert "With C instead of A, the model's probability that the locus is functional" in texts(at)
     assert n_charts(at) == 4  # the background histogram, ref vs alt bars, the tracks, ISM

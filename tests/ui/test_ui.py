@@ -386,6 +386,12 @@ def test_words_name_the_technical_key() -> None:
     assert words.termination({"training": {"termination": "max_iter"}}) == "ran every epoch"
     assert words.with_se(0.8123, None) == "0.812" and words.with_se(0.8, 0.0123) == "0.800 ± 0.012"
     assert words.with_se(None, 0.1) == "n/a" and words.with_se(float("nan"), None) == "n/a"
+    text = words.effect_sentence(0.2, 0.6, float(np.log(6.0)), "A", "C")  # odds 0.25 -> 1.5
+    assert text == (
+        "With C instead of A, the model's probability that the locus is functional goes from "
+        "0.200 to 0.600: the alternative allele raises it (the odds × 6)."
+    )
+    assert "does not change it (the odds × 1)" in words.effect_sentence(0.5, 0.5, 0.0, "A", "G")
 
 
 def test_public_text_shows_file_names_not_server_paths() -> None:
@@ -528,3 +534,33 @@ def test_a_session_that_comes_back_keeps_its_run() -> None:
     finally:
         run.stop.set()
         run.wait(10)
+
+
+def test_warm_fills_the_filter_views_once_per_model_and_data(model_dir, monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from ui import warm
+
+    calls: list[tuple] = []
+    influence = SimpleNamespace(mean_delta_prob=np.array([[0.1], [-0.5], [0.2]]))
+    fake = SimpleNamespace(
+        jaspar=lambda: calls.append(("jaspar",)),
+        model=lambda path: SimpleNamespace(model=SimpleNamespace(filter_conv=object())),
+        motifs_of_filters=lambda path, data: (
+            calls.append(("motifs",)) or SimpleNamespace(pwms=[0] * 3)
+        ),
+        influence=lambda path, data, n: calls.append(("influence", n)) or (influence, None),
+        filter_matches=lambda path, data, distance, filters: calls.append(("match", filters)),
+    )
+    monkeypatch.setattr(warm, "cached", fake)
+    monkeypatch.setattr(warm.Runtime, "exists", staticmethod(lambda: True))
+    monkeypatch.setattr(warm, "_started", set())
+    data = SimpleNamespace(key=lambda: ("loci", "genome", "tracks", "CL", "stamp"))
+    thread = warm.warm(model_dir, data)
+    thread.join(10)
+    assert calls[0] == ("jaspar",) and calls[-1] == ("match", [1, 2, 0])  # most influential first
+    assert ("motifs",) in calls and ("influence", 100) in calls
+    assert warm.warm(model_dir, data) is None  # once per model and data set
+    monkeypatch.setenv("NCV_WARM", "0")
+    monkeypatch.setattr(warm, "_started", set())
+    assert warm.warm(model_dir, data) is None

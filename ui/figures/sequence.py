@@ -235,7 +235,9 @@ def logo_figure(
                 "line": {"color": "black", "width": 1, "dash": "dot"},
             }
         )
-    fig = go.Figure(layout={"shapes": shapes})
+    # our own shapes (hundreds of letters): skip plotly's per-property validation (8x faster)
+    fig = go.Figure(layout={"shapes": shapes}, _validate=False)
+    fig._validate = True  # everything set from here on is checked (and coerced) as usual
     where = [
         f"{chrom}:{first + p:,} (offset {p})" if first is not None else f"position {p}"
         for p in range(len(values))

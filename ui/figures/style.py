@@ -26,7 +26,7 @@ BASE_COLORS = {"A": "#109648", "C": "#255C99", "G": "#F7B32B", "T": "#D62839", "
 METHOD_COLORS = {"ssl": "#1f5fa8", "supervised": "#e07a1f", "noisy-student": "#3d8b37"}
 MODEL_COLOR = "#1f4e79"
 """A model whose method is unknown (an uploaded card without one)."""
-BASELINE_PALETTE = ("#8e44ad", "#b5651d", "#c2185b", "#607d8b", "#00897b", "#7b6d00")
+BASELINE_PALETTE = ("#8e44ad", "#c2185b", "#607d8b", "#00897b", "#7b6d00", "#5d4037")
 """Baseline score columns (CADD, DeepSEA, ...), assigned by sorted column name."""
 NEUTRAL = "#9e9e9e"
 """Chance lines, identity lines and other references."""
