@@ -11,41 +11,31 @@ from __future__ import annotations
 import math
 from typing import Any
 
-SCORE_WORDS: dict[str, tuple[str, str]] = {
-    "p_ref": (
-        "P(functional), reference",
-        "p_ref: the model's probability that the locus is functional with the reference base.",
-    ),
-    "p_alt": (
-        "P(functional), alternative",
-        "p_alt: the same probability with the alternative base put in the window.",
-    ),
+from ncv_core.scoring.report import MEANINGS
+
+_SCORE_LABELS: dict[str, tuple[str, str]] = {
+    "p_ref": ("P(functional), reference", ""),
+    "p_alt": ("P(functional), alternative", "The same window with the alternative base in it."),
     "diff": (
         "change in probability",
-        "diff = p_alt - p_ref: above 0 the alternative allele makes the locus look more "
-        "functional, below 0 less. Shrinks near probabilities of 0 and 1.",
+        "Below 0 the alternative allele makes it look less functional; the change shrinks near "
+        "probabilities of 0 and 1.",
     ),
     "logit_diff": (
         "change in log-odds",
-        "logit_diff = logit(p_alt) - logit(p_ref), the change in log-odds: comparable between "
-        "loci whatever their starting probability; +1 multiplies the odds by e (2.7), "
-        "-1 divides them by e. The effects are ranked by its size.",
+        "Comparable between loci whatever their starting probability: +1 multiplies the odds "
+        "by e (2.7), -1 divides them by e.",
     ),
     "log2fc": (
         "log2 fold change",
-        "log2fc = log2(p_alt / p_ref): +1 means the alternative allele doubles the "
-        "probability, -1 halves it.",
+        "+1 means the alternative allele doubles the probability, -1 halves it.",
     ),
-    "diff_percentile": (
-        "effect percentile",
-        "diff_percentile: the share of random single-base changes (a background of SNVs) whose "
-        "effect is smaller than this one's; 99 means larger than 99 % of them.",
-    ),
-    "p_ref_percentile": (
-        "reference score percentile",
-        "p_ref_percentile: the share of random positions of the genome whose reference "
-        "probability is lower than this locus's.",
-    ),
+    "diff_percentile": ("effect percentile", "99 means a larger change than 99 % of them."),
+    "p_ref_percentile": ("reference score percentile", ""),
+}
+SCORE_WORDS: dict[str, tuple[str, str]] = {
+    key: (label, f"{key}: {MEANINGS[key]}." + (f" {extra}" if extra else ""))
+    for key, (label, extra) in _SCORE_LABELS.items()
 }
 """Score columns (``ncv_core.constants.SCORE_COLUMNS`` and the background percentiles)."""
 

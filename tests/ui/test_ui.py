@@ -193,8 +193,9 @@ def test_tracks_allele_and_score_figures() -> None:
     assert [list(t.x) for t in bars.data] == [["reference allele A"], ["alternative allele C"]]
     scatter = figures.score_scatter(scores.assign(logit_diff=0.0))
     assert list(scatter.data[0].x) == [0.2] and scatter.data[0].marker.line.width > 0
-    ranked = pd.DataFrame({"id": ["a", "b"], "logit_diff": [-2.0, 1.0], "p_ref": [0.5] * 2,
-                           "p_alt": [0.1, 0.7]})  # fmt: skip
+    ranked = pd.DataFrame(
+        {"id": ["a", "b"], "diff": [-0.4, 0.1], "p_ref": [0.5] * 2, "p_alt": [0.1, 0.6]}
+    )  # as top_effects ranks them: the largest |diff| first
     effects = figures.effect_bars(ranked)
     assert list(effects.data[0].y) == ["b", "a"]  # the largest at the top
     assert list(effects.data[0].marker.color) == ["#d62839", "#2a7ab0"]
