@@ -86,7 +86,7 @@ def error(problem: BaseException | str, hint: str | None = None) -> None:
     itself (:data:`BUILD_HINT`)."""
     text = state.public_text(str(problem))
     st.error(text, icon=":material/error:")
-    if hint is None and "genome build" in text:
+    if hint is None and ("genome build" in text or "##reference" in text):
         hint = BUILD_HINT
     if hint:
         st.info(hint, icon=":material/lightbulb:")

@@ -2,7 +2,7 @@
 
 ``app.py`` calls :func:`warm` on every run. Once per server and per (model, data set) it starts a
 thread that fills the same ``st.cache_data`` entries the pages read: the JASPAR matrices (2.6 s
-to parse), and for a sequence CNN the filter PWMs and the influence of every filter on the
+to parse), the random-SNV background of Variant lookup's percentiles, and for a sequence CNN the filter PWMs and the influence of every filter on the
 page's default 100 sequences (side by side, 1.3 s each on the demo's DeepBind), then the best
 JASPAR match of the 8 most influential filters. A page that asks for an entry while the thread computes it
 waits for that one computation (Streamlit's per-key compute lock) instead of starting its own.
@@ -71,7 +71,10 @@ def _work(path: Path | None, data: DataSet) -> None:
     try:
         with one_torch_thread():
             cached.jaspar()
-            if path is None or not hasattr(cached.model(path).model, "filter_conv"):
+            if path is None:
+                return
+            cached.background(path, data)  # Variant lookup's percentiles (10,000 random SNVs)
+            if not hasattr(cached.model(path).model, "filter_conv"):
                 return
             with ThreadPoolExecutor(2, thread_name_prefix="ncv-warm") as pool:  # independent
                 motifs = pool.submit(_one_thread, cached.motifs_of_filters, path, data)

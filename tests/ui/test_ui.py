@@ -546,6 +546,7 @@ def test_warm_fills_the_filter_views_once_per_model_and_data(model_dir, monkeypa
     influence = SimpleNamespace(mean_delta_prob=np.array([[0.1], [-0.5], [0.2]]))
     fake = SimpleNamespace(
         jaspar=lambda: calls.append(("jaspar",)),
+        background=lambda path, data: calls.append(("background",)),
         model=lambda path: SimpleNamespace(model=SimpleNamespace(filter_conv=object())),
         motifs_of_filters=lambda path, data: (
             calls.append(("motifs",)) or SimpleNamespace(pwms=[0] * 3)
@@ -560,7 +561,7 @@ def test_warm_fills_the_filter_views_once_per_model_and_data(model_dir, monkeypa
     thread = warm.warm(model_dir, data)
     thread.join(10)
     assert calls[0] == ("jaspar",) and calls[-1] == ("match", [1, 2, 0])  # most influential first
-    assert ("motifs",) in calls and ("influence", 100) in calls
+    assert ("motifs",) in calls and ("influence", 100) in calls and ("background",) in calls
     assert warm.warm(model_dir, data) is None  # once per model and data set
     monkeypatch.setenv("NCV_WARM", "0")
     monkeypatch.setattr(warm, "_started", set())
