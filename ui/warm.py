@@ -67,21 +67,24 @@ def _one_thread(fn, *args):
         return fn(*args)
 
 
+def _filters(path: Path, data: DataSet) -> None:
+    """The Filter motifs page's views: PWMs and influence side by side, then the matches."""
+    with ThreadPoolExecutor(2, thread_name_prefix="ncv-warm") as pool:  # independent
+        motifs = pool.submit(_one_thread, cached.motifs_of_filters, path, data)
+        infl = pool.submit(_one_thread, cached.influence, path, data, INFLUENCE_SEQS)
+        fm, (influence, _) = motifs.result(), infl.result()
+    order = abs(influence.mean_delta_prob[:, 0]).argsort()[::-1][:LOGOS]
+    cached.filter_matches(path, data, DISTANCE, [int(i) for i in order])
+    log.info("warmed the filter views of %s (%d filters)", path.name, len(fm.pwms))
+
+
 def _work(path: Path | None, data: DataSet) -> None:
     try:
         with one_torch_thread():
             cached.jaspar()
-            if path is None:
-                return
-            cached.background(path, data)  # Variant lookup's percentiles (10,000 random SNVs)
-            if not hasattr(cached.model(path).model, "filter_conv"):
-                return
-            with ThreadPoolExecutor(2, thread_name_prefix="ncv-warm") as pool:  # independent
-                motifs = pool.submit(_one_thread, cached.motifs_of_filters, path, data)
-                infl = pool.submit(_one_thread, cached.influence, path, data, INFLUENCE_SEQS)
-                fm, (influence, _) = motifs.result(), infl.result()
-            order = abs(influence.mean_delta_prob[:, 0]).argsort()[::-1][:LOGOS]
-            cached.filter_matches(path, data, DISTANCE, [int(i) for i in order])
-            log.info("warmed the filter views of %s (%d filters)", path.name, len(fm.pwms))
+            if path is not None and hasattr(cached.model(path).model, "filter_conv"):
+                _filters(path, data)
+            if path is not None:
+                cached.background(path, data)  # Variant lookup's percentiles (10,000 SNVs)
     except Exception:  # a view that fails here fails again, visibly, on its page
         log.debug("warming %s failed", path, exc_info=True)

@@ -397,11 +397,7 @@ def test_every_page_in_chromium(server) -> None:
     (tmp / "page-timings.json").write_text(json.dumps(timings, indent=2))
     print("page timings (s):", json.dumps(timings))
     assert sorted(p.stem for p in shots.glob("*.png")) == sorted(PAGES)
-    measured = {
-        **timings["again"],
-        "new DeepBind": timings["first"]["Filter motifs (a new DeepBind)"],
-    }
-    slow = {t: s for t, s in measured.items() if s > PAGE_SECONDS}
+    slow = {t: s for t, s in timings["again"].items() if s > PAGE_SECONDS}
     assert not slow, f"pages slower than {PAGE_SECONDS} s once loaded: {slow}"
     text = log.read_text()
     assert "Traceback" not in text and "Uncaught app exception" not in text, text
