@@ -517,6 +517,7 @@ def test_lookup_page_typed_picked_and_a_vcf_in_batch(models) -> None:
     assert n_charts(at) == 4  # the background histogram, ref vs alt bars, the tracks, ISM
     _, bars, tracks, _ = charts(at)
     assert [t["name"] for t in bars["data"]] == ["reference allele A", "alternative allele C"]
+    assert bars["data"][0]["x"] == ["reference allele A"]  # not a "task" axis (percentiles)
     assert bars["layout"]["title"]["pad"]["t"] >= 30  # below the modebar
     assert tracks["layout"]["yaxis"]["title"]["text"].endswith("signal")
     assert any(sh["fillcolor"] == "#d62839" for sh in tracks["layout"]["shapes"])  # peaks

@@ -188,7 +188,7 @@ def test_tracks_allele_and_score_figures() -> None:
     scores = pd.DataFrame(
         {"id": ["a"], "p_ref": [0.2], "p_alt": [0.6], "diff": [0.4], "logit_diff": [1.79]}
     )
-    bars = figures.allele_bars(scores, "A", "C")
+    bars = figures.allele_bars(scores.assign(p_ref_percentile=50.0), "A", "C")  # one task
     assert [list(t.y) for t in bars.data] == [[0.2], [0.6]]
     assert [list(t.x) for t in bars.data] == [["reference allele A"], ["alternative allele C"]]
     scatter = figures.score_scatter(scores.assign(logit_diff=0.0))

@@ -16,7 +16,8 @@ REF_COLOR, ALT_COLOR = "#7f7f7f", "#d62839"
 def allele_bars(scores: pd.DataFrame, ref: str = "", alt: str = "") -> go.Figure:
     """P(functional) with the reference and with the alternative allele, from ``ncv_core.score``
     columns: two bars (``ref A``, ``alt C``) for a one-task model, a pair per task otherwise."""
-    tasks = [c.removeprefix("p_ref").lstrip("_") for c in scores if c.startswith("p_ref")]
+    probs = [c for c in scores if c.startswith("p_ref") and not c.endswith("percentile")]
+    tasks = [c.removeprefix("p_ref").lstrip("_") for c in probs]
     fig = go.Figure()
     for allele, base, color in (("ref", ref, REF_COLOR), ("alt", alt, ALT_COLOR)):
         cols = [c for c in scores if c.startswith(f"p_{allele}") and not c.endswith("percentile")]
