@@ -10,7 +10,7 @@ import streamlit as st
 from ncv_core.features.cross_species import Target, species_name
 from ncv_core.models import MODELS
 from ncv_core.training.pretrain import Pretraining
-from ui import cached, figures, frame, live, render, state
+from ui import cached, figures, frame, live, nav, render, state, words
 from ui.jobs import Job, TrainingRun
 
 frame.require(__file__)
@@ -129,14 +129,23 @@ if run is not None:
     live.show_run(run, busy, "cross-species-curves")
 
 if run is not None and not busy:
+    if run.adoption:
+        st.success(run.adoption, icon=":material/check_circle:")
     for job in run.snapshot():
         render.show_notes(job.notes)
         if job.error:
-            st.error(f"{job.name}: {job.error}", icon=":material/error:")
+            render.error(f"{job.name}: {job.error}")
             continue
         m, pre_card = job.card["metrics"], job.card.get("pretrain")
         used = f", pre-trained on {pre_card['n_used']:,} pseudo-labels" if pre_card else ""
         st.markdown(
-            f"**{job.name}** ({job.status}{used}): val AUROC {render.fmt(m.get('val_auroc'))}, "
-            f"AUPR {render.fmt(m.get('val_aupr'))} · saved as `{job.out.name}`"
+            f"**{job.name}** ({job.status}{used}): AUROC on held-out rows "
+            f"{render.fmt(m.get('val_auroc'))}, AUPR {render.fmt(m.get('val_aupr'))} · saved as "
+            f"`{job.out.name}`",
+            help=words.explain("val_auroc"),
         )
+    nav.next_step(
+        "cross_species",
+        "ROC and precision-recall curves of the active model on held-out rows; Models lists "
+        "every run of this session.",
+    )

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ncv_core.models import MODELS
 from ncv_core.training.types import METHODS, TrainConfig
-from ui import cached, figures, frame, nav, render, state, words
+from ui import cached, frame, live, nav, render, state, words
 from ui.jobs import Job, TrainingRun
 from ui.modelfiles import zip_model
 
@@ -113,49 +113,8 @@ if st.button(
     busy = True
 
 
-def live() -> None:
-    jobs = run.snapshot()
-    for job in jobs:
-        st.progress(job.fraction(), text=job.describe())
-    histories = {
-        j.name if stage == "train" else f"{j.name} · {stage}": rows
-        for j in jobs
-        for stage, rows in j.epochs.items()
-    }
-    done = [j for j in jobs if j.card]
-    base = done[0].card["metrics"].get("baselines", {}) if done else {}
-    render.chart(
-        figures.training_curves(histories, {k: v.get("auroc") for k, v in base.items()}),
-        "training-curves",
-        figures.history_frame(histories),
-    )
-    if any(j.options["method"] == "ssl" for j in jobs):
-        promoting = any(j.options.get("threshold") is not None for j in jobs)
-        render.chart(
-            figures.ssl_dynamics(histories, promotion=promoting),
-            "pseudo-labelling",
-            figures.history_frame(histories),
-        )
-        if not promoting:
-            st.caption(
-                "No pseudo-labels were promoted (the promotion option was off), so their count "
-                "is not drawn. Pseudo-label accuracy: how often the model's guess for an "
-                "unlabelled locus matches its hidden label (known on the demo)."
-            )
-    if run.running:
-        stopping = run.stop.is_set()
-        st.button(
-            "Stopping after this epoch..." if stopping else "Stop",
-            on_click=run.stop.set,
-            icon=":material/stop:",
-            disabled=stopping,
-        )
-    elif busy:
-        st.rerun()  # the run ended: redraw the whole page once (results, Train button)
-
-
 if run is not None:
-    st.fragment(live, run_every=1.0 if busy else None)()
+    live.show_run(run, busy, "training-curves")
 
 if run is not None and not busy:
     st.subheader("Results")

@@ -12,6 +12,11 @@ FLOW: dict[str, tuple[str, str, str]] = {
     "data": ("pages/train.py", "Train a model on these loci", ":material/model_training:"),
     "train": ("pages/evaluate.py", "Evaluate the active model", ":material/query_stats:"),
     "models": ("pages/evaluate.py", "Evaluate the active model", ":material/query_stats:"),
+    "cross_species": (
+        "pages/evaluate.py",
+        "Evaluate the active model",
+        ":material/query_stats:",
+    ),
     "evaluate": (
         "pages/importance.py",
         "See which features matter (feature importance)",

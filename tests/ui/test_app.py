@@ -607,7 +607,7 @@ def test_cross_species_page_lifts_rejects_and_pretrains() -> None:
     _wait(at)
     body = texts(at)
     assert "**supervised + pretrain** (done, pre-trained on " in body
-    assert "**supervised** (done): val AUROC 0." in body
+    assert "**supervised** (done): AUROC on held-out rows 0." in body
     jobs = at.session_state["ncv_run"].snapshot()
     assert list(jobs[0].epochs) == ["pretrain", "train"] and list(jobs[1].epochs) == ["train"]
     assert [len(v) for v in jobs[0].epochs.values()] == [2, 2]
