@@ -198,8 +198,9 @@ def load_model(path: str | os.PathLike, *, device: str | torch.device | None = N
 
 
 PICKLE_HINT = (
-    "this looks like a PyTorch checkpoint written by torch.save. If you trust the file, convert "
-    'it where it came from: python -c "import torch; from safetensors.torch import save_file; '
+    "this looks like a PyTorch checkpoint written by torch.save; ncv-explorer never loads "
+    "pickles (unpickling can run any code). If you trust the file, convert it where it came "
+    'from: python -c "import torch; from safetensors.torch import save_file; '
     "save_file(torch.load('model.pt', weights_only=True), 'model.safetensors')\" (the file must "
     "hold the state_dict of the card's architecture)"
 )
@@ -216,9 +217,11 @@ def _check_weights(path: Path) -> None:
         raise NcvError(f"cannot read the weights: {exc}", path=path) from exc
     found = describe_bytes(head, controls=False)
     if found is not None and found[1] != "a safetensors weights file":
-        torch_save = head.startswith(b"PK\x03\x04") or found[1] == "a Python pickle"
+        zipped = head.startswith(b"PK\x03\x04")  # torch.save's format: a pickle inside
+        what = "a zip archive (torch.save writes a pickle in one)" if zipped else found[1]
+        torch_save = zipped or found[1] == "a Python pickle"
         raise NcvError(
-            f"is {found[1]}, not a safetensors file; weights are read only as safetensors "
+            f"is {what}, not a safetensors file; weights are read only as safetensors "
             "(never unpickled): "
             + (PICKLE_HINT if torch_save else "save them with safetensors.torch.save_file"),
             path=path,

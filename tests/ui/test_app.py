@@ -239,7 +239,7 @@ def test_train_is_disabled_with_the_reason_for_unlabelled_loci() -> None:
     train_button = button(at, "Train")
     assert train_button.disabled
     assert "cannot be trained on with these settings" in at.warning[0].value
-    assert "positive" in at.warning[0].value
+    assert "no labelled rows" in at.warning[0].value
     assert n_charts(at) == 0
 
 
