@@ -8,7 +8,7 @@ import streamlit as st
 
 from ncv_core.features.loci import read_loci
 from ncv_core.impute.regions import bed_regions, loci_regions
-from ui import cached, dataset, figures, frame, impute_jobs, render, state
+from ui import cached_impute, dataset, figures, frame, impute_jobs, render, state
 
 frame.require(__file__)
 
@@ -17,7 +17,7 @@ st.caption(
     "Avocado (Schreiber et al.) learns cell-line, mark and genome-position embeddings from the "
     "tracks that exist and imputes the (cell line, mark) pairs nobody measured (docs/IMPUTATION.md)."
 )
-panel = cached.impute_panel()
+panel = cached_impute.impute_panel()
 folder = state.workspace() / "impute"
 run: impute_jobs.ImputationRun | None = st.session_state.get("ncv_impute_run")
 busy = run is not None and run.running
@@ -58,7 +58,7 @@ with st.expander("Tracks and model", expanded=st.session_state.get("ncv_impute_m
         busy = True
     loaded = st.text_input("...or load an imputation model folder (ncv impute fit)")
     if loaded and st.button("Load", icon=":material/upload:"):
-        cached.imputation_model(loaded)  # an NcvError here is shown by the frame
+        cached_impute.imputation_model(loaded)  # an NcvError here is shown by the frame
         st.session_state["ncv_impute_model"] = loaded
 
 
@@ -87,7 +87,7 @@ if model is None:
     st.info("Train a model on the tracks (a few epochs take a minute), or load one.")
     st.stop()
 
-fit, card = cached.imputation_model(model)
+fit, card = cached_impute.imputation_model(model)
 truth_path = truth if truth and Path(truth).is_file() else None
 st.caption(
     f"Model `{Path(model).name}`: {len(fit.cells)} cell lines x {len(fit.assays)} marks, "
@@ -109,14 +109,16 @@ region = c3.selectbox(
     range(len(regions)),
     format_func=lambda i: f"{regions[i]['chrom']}:{regions[i]['start']:,}-{regions[i]['end']:,}",
 )
-view = cached.imputed_view(model, cell, mark, int(region), truth_path)
+view = cached_impute.imputed_view(model, cell, mark, int(region), truth_path)
 render.chart(
     figures.imputed_track_figure(view, cell, mark),
     f"imputed-{cell}-{mark}",
     figures.track_view_frame(view, mark),
 )
 
-scores = {(r["cell_line"], r["mark"]): r for r in cached.imputation_scores(model, truth_path)}
+scores = {
+    (r["cell_line"], r["mark"]): r for r in cached_impute.imputation_scores(model, truth_path)
+}
 if (cell, mark) in scores:
     s = scores[(cell, mark)]
     cols = st.columns(3)
@@ -129,7 +131,7 @@ elif (cell, mark) not in measured:
 c1, c2 = st.columns(2)
 c1.download_button(
     f"Download {cell} {mark} (bigWig)",
-    data=lambda: cached.imputed_bigwig(
+    data=lambda: cached_impute.imputed_bigwig(
         model, cell, mark, folder / "downloads" / f"{cell}-{mark}.bw"
     ),
     file_name=f"{cell}-{mark}-imputed.bw",
@@ -138,7 +140,7 @@ c1.download_button(
     icon=":material/download:",
 )
 if c2.button("Use imputed tracks", icon=":material/table_view:"):
-    manifest = cached.imputed_manifest(model, folder / f"{Path(model).name}-tracks")
+    manifest = cached_impute.imputed_manifest(model, folder / f"{Path(model).name}-tracks")
     data = state.dataset()
     demo = dataset.demo_paths()
     target = cell if cell in demo.loci else data.cell_line
