@@ -8,9 +8,10 @@ import streamlit as st
 
 from ncv_core.features.loci import read_loci
 from ncv_core.impute.regions import bed_regions, loci_regions
-from ui import cached_impute, dataset, figures, frame, impute_jobs, render, state
+from ui import cached_impute, dataset, figures, frame, impute_jobs, nav, render, state
 
 frame.require(__file__)
+NEXT = "Score variants with the imputed tracks: Use imputed tracks makes them the data set's."
 
 st.title("Imputation")
 st.caption(
@@ -80,11 +81,12 @@ if run is not None:
     done = run.snapshot()
     render.show_notes(done.notes)
     if done.error:
-        st.error(done.error, icon=":material/error:")
+        render.error(done.error)  # the file's own name, not the server's path
 
 model = st.session_state.get("ncv_impute_model")
 if model is None:
     st.info("Train a model on the tracks (a few epochs take a minute), or load one.")
+    nav.next_step("imputation", NEXT)
     st.stop()
 
 fit, card = cached_impute.imputation_model(model)
@@ -122,9 +124,24 @@ scores = {
 if (cell, mark) in scores:
     s = scores[(cell, mark)]
     cols = st.columns(3)
-    cols[0].metric("MSE (arcsinh scale)", render.fmt(s["mse"], 4))
-    cols[1].metric("Average-activity baseline", render.fmt(s["baseline_mse"], 4))
-    cols[2].metric("Improvement", f"{100 * s['improvement']:.1f}%")
+    cols[0].metric(
+        "MSE (arcsinh scale)",
+        render.fmt(s["mse"], 4),
+        help="mse: mean squared difference from the measured track over 25-bp bins, after "
+        "arcsinh (the scale Avocado trains on); 0 is a perfect copy.",
+    )
+    cols[1].metric(
+        "Average-activity baseline",
+        render.fmt(s["baseline_mse"], 4),
+        help="baseline_mse: the same error for the mark's average over the other cell lines "
+        "(Schreiber et al.'s baseline).",
+    )
+    cols[2].metric(
+        "Improvement",
+        f"{100 * s['improvement']:.1f}%",
+        help="improvement: 1 - mse / baseline_mse, how much lower the imputed track's error is "
+        "than the baseline's.",
+    )
 elif (cell, mark) not in measured:
     st.caption("No truth for this track: nobody measured it.")
 
@@ -148,3 +165,4 @@ if c2.button("Use imputed tracks", icon=":material/table_view:"):
     name = f"{target} + imputed tracks"
     state.set_dataset(dataset.DataSet(loci, data.genome, manifest, target, name))
     st.switch_page("pages/data.py")
+nav.next_step("imputation", NEXT)

@@ -25,6 +25,7 @@ FLOW: dict[str, tuple[str, str, str]] = {
     "importance": ("pages/motifs.py", "Read the model's filters as motifs", ":material/texture:"),
     "motifs": ("pages/mutagenesis.py", "Mutate a locus base by base", ":material/grid_on:"),
     "mutagenesis": ("pages/lookup.py", "Score your own variants", ":material/search:"),
+    "imputation": ("pages/data.py", "The data set and its tracks", ":material/table_view:"),
     "lookup": ("pages/data.py", "Load your own loci, genome and tracks", ":material/table_view:"),
 }
 """Page key -> (the next page's file, the link text, its icon)."""

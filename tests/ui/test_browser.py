@@ -4,7 +4,8 @@
 a user's path through every page: Data -> Train (live, then finished) -> Evaluate (cross-
 validation, the cross-cell-line matrix) -> Feature importance (an ablation in the background)
 -> Mutagenesis -> Variant lookup (a VCF on another build, an empty one, a good one) -> Filter
-motifs (training a DeepBind there) -> Models. On every page: no exception element, no traceback
+motifs (training a DeepBind there) -> Models -> Cross-species (pre-training and fine-tuning
+in the background) -> Imputation (a 1-epoch fit). On every page: no exception element, no traceback
 text, no error message; and a screenshot of it. What a browser can check of issue 15: the same
 colour for a scorer in the ROC and the PR figure, the rows the headline curves are on
 (held-out, then out-of-fold after cross-validation), no server path in any message, JASPAR
@@ -175,7 +176,17 @@ def _visit(page, title: str) -> float:
     page.evaluate(WATCH)
     t0 = time.monotonic()
     page.locator('[data-testid="stSidebarNavLink"]', has_text=title).first.click()
-    page.wait_for_function(f"() => window.__ncvRan && ({IDLE})()", timeout=240_000)
+    try:
+        page.wait_for_function(f"() => window.__ncvRan && ({IDLE})()", timeout=240_000)
+    except Exception as exc:  # say what the page showed, not only that it timed out
+        state = page.evaluate(
+            "() => document.querySelector('[data-testid=\"stApp\"]')"
+            ".getAttribute('data-test-script-state')"
+        )
+        raise AssertionError(
+            f"{title} did not finish loading ({state}, ran: {page.evaluate('window.__ncvRan')}):"
+            f"\n{page.inner_text('body')[:3000]}"
+        ) from exc
     seconds = time.monotonic() - t0
     page.wait_for_selector(f"h1:has-text('{title}')", timeout=60_000)
     page.wait_for_timeout(1200)
@@ -359,7 +370,8 @@ def test_every_page_in_chromium(server) -> None:
                 box.press("Enter")
                 _idle(page)
             page.get_by_role("button", name="Pre-train and fine-tune").click()
-            page.wait_for_selector("text=pre-trained on", timeout=240_000)
+            # the results, once both jobs are done (the page's caption also says "pre-trained on")
+            page.wait_for_selector("text=(done, pre-trained on", timeout=240_000)
             _idle(page)
             expect(page.locator(".js-plotly-plot")).to_have_count(2)  # + both stages' curves
             _check(page, "cross_species", shots)
