@@ -65,6 +65,21 @@ def test_training_curves_one_line_per_run_and_baselines() -> None:
     assert frame.columns[0] == "run" and len(frame) == 3
 
 
+def test_training_curves_tell_runs_of_one_method_apart() -> None:
+    row = [{"epoch": 1, "val_auroc": 0.6}]
+    hist = {
+        "supervised + pretrain · pretrain": row,
+        "supervised + pretrain": row,
+        "supervised": row,
+    }
+    fig = figures.training_curves(hist)
+    assert len({t.line.color for t in fig.data}) == 1  # one method, one colour
+    styles = [(t.line.dash, t.marker.symbol) for t in fig.data]
+    assert styles == [("dot", "circle-open"), ("solid", "circle"), ("dash", "square")]
+    plain = figures.training_curves({"ssl": row, "supervised": row})
+    assert {t.line.dash for t in plain.data} == {"solid"}
+
+
 def test_evaluation_figures_show_the_model_and_each_baseline() -> None:
     y = np.array([0, 0, 1, 1, 0, 1])
     report = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 
 from ui.figures.style import baseline_colors, layout, nan_of, series_color
 
-__all__ = ["SSL_PANELS", "history_frame", "ssl_dynamics", "training_curves"]
+__all__ = ["SSL_PANELS", "history_frame", "series_dash", "ssl_dynamics", "training_curves"]
 
 
 def training_curves(
@@ -26,13 +26,15 @@ def training_curves(
     """
     fig = go.Figure()
     for name, rows in histories.items():
+        dash, symbol = series_dash(name, histories)
         fig.add_trace(
             go.Scatter(
                 x=[r["epoch"] for r in rows],
                 y=[nan_of(r.get("val_auroc")) for r in rows],
                 mode="lines+markers",
                 name=name,
-                line={"color": series_color(name)},
+                line={"color": series_color(name), "dash": dash},
+                marker={"symbol": symbol},
                 hovertemplate="epoch %{x}<br>val AUROC %{y:.3f}<extra>" + name + "</extra>",
             )
         )
@@ -58,6 +60,19 @@ def training_curves(
     return layout(
         fig, "AUROC on the held-out (validation) rows, per epoch", hovermode="x unified", height=380
     )
+
+
+def series_dash(name: str, names: Iterable[str]) -> tuple[str, str]:
+    """Line dash and marker of a run, so runs of one method (one colour) stay apart: the
+    pre-training stage ``job · pretrain`` dotted with open circles, a pre-trained job solid, the
+    same method without pre-training dashed with squares (solid when no run is pre-trained)."""
+    if name.endswith(" · pretrain"):
+        return "dot", "circle-open"
+    if "pretrain" in name.split(" · ")[0]:
+        return "solid", "circle"
+    if any("pretrain" in n for n in names):
+        return "dash", "square"
+    return "solid", "circle"
 
 
 SSL_PANELS = (
