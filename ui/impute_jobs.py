@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from ncv_core.impute.sources import species_tracks
 from ncv_core.impute.workflow import fit_tracks
 from ncv_core.io.manifest import read_manifest
 from ui import notes
-from ui.jobs import one_torch_thread
+from ui.jobs import BackgroundRun, one_torch_thread
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +58,9 @@ class ImputationStatus:
         return self.status
 
 
-class ImputationRun:
-    """One imputation fit of a manifest over regions, in its own thread.
+class ImputationRun(BackgroundRun):
+    """One imputation fit of a manifest over regions, in its own thread (stopped, like every
+    :class:`~ui.jobs.BackgroundRun`, when the tab that started it is gone).
 
     Parameters
     ----------
@@ -73,25 +73,22 @@ class ImputationRun:
         Keyword arguments of ``fit_tracks`` (``epochs``, ``seed``, ``normalize``, ``held_out``).
     """
 
-    def __init__(self, tracks: str, regions: list, out: Path, options: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        tracks: str,
+        regions: list,
+        out: Path,
+        options: dict[str, Any],
+        session: str | None = None,
+    ) -> None:
+        super().__init__(session)
         self.tracks, self.regions, self.out, self.options = tracks, regions, Path(out), options
-        self.stop = threading.Event()
-        self._lock = threading.Lock()
         self._state = ImputationStatus()
-        self._thread = threading.Thread(target=self._work, name="ncv-impute", daemon=True)
         self.adopted = False  # whether the page made its model the session's one
 
     def start(self) -> ImputationRun:
-        self._thread.start()
+        self._spawn(self._work, "ncv-impute")
         return self
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self.running
 
     def snapshot(self) -> ImputationStatus:
         with self._lock:

@@ -50,6 +50,7 @@ def _running() -> None:
     runs = [
         ("training", st.session_state.get("ncv_run")),
         ("ablation", st.session_state.get("ncv_ablation_run")),
+        ("imputation", st.session_state.get("ncv_impute_run")),
     ]
     busy = [name for name, run in runs if run is not None and run.running]
     if busy:

@@ -530,6 +530,28 @@ def test_runs_of_sessions_that_are_gone_are_stopped() -> None:
         mine.wait(10)
 
 
+def test_an_imputation_fit_of_a_closed_tab_is_stopped(tmp_path, monkeypatch) -> None:
+    from ui import impute_jobs, jobs
+
+    def fit(sources, *, stop, **kw):  # until stopped, as fit_tracks checks between batches
+        while not stop.is_set():
+            time.sleep(0.01)
+        raise NcvError("stopped while reading")
+
+    monkeypatch.setattr(impute_jobs, "read_manifest", lambda path: [])
+    monkeypatch.setattr(impute_jobs, "species_tracks", lambda *a: None)
+    monkeypatch.setattr(impute_jobs, "fit_tracks", fit)
+    run = impute_jobs.ImputationRun("t.tsv", [], tmp_path / "m", {}, session="gone").start()
+    try:
+        assert jobs.stop_orphans({"gone": False}.__getitem__, now=0.0) == []
+        assert jobs.stop_orphans({"gone": False}.__getitem__, now=jobs.GONE_AFTER_S) == [run]
+        assert run.wait(10) and run.snapshot().status == "stopped"
+        assert run.stop_reason == "the browser tab was closed"
+    finally:
+        run.stop.set()
+        run.wait(10)
+
+
 def test_a_session_that_comes_back_keeps_its_run() -> None:
     from ui import jobs
 
