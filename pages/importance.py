@@ -45,7 +45,7 @@ render.table(
 st.subheader("Distribution per label")
 ranked = list(imp.correlation["feature"])
 feature = st.selectbox("Feature", ranked, help="ordered by |r|, the strongest first")
-c1, c2 = st.columns([3, 2])
+c1, c2 = st.columns([1, 1])  # the summary table: both labels readable
 with c1:
     if feature in imp.binary:
         render.chart(

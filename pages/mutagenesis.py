@@ -48,7 +48,8 @@ name = f"{locus['id']}{'-pasted' if seq else ''}"
 st.caption(
     f"**{name}** ({locus['chrom']}:{locus['pos']:,} {locus['ref']}>{locus['alt']}, label "
     f"{locus['label']}): predicted probability {ism.ref_prob[0, 0]:.3f}. "
-    f"Tabular features: {ism.tabular}"
+    + ism.tabular[:1].upper()
+    + ism.tabular[1:]
     + (f" (those of {locus['id']})." if loaded.model.uses_tab else ".")
 )
 center = variant_offset(window)
