@@ -1,10 +1,12 @@
 """Precompute the slow views in the background, so pages open fast (issue 15: <= 3 s).
 
 ``app.py`` calls :func:`warm` on every run. Once per server and per (model, data set) it starts a
-thread that fills the same ``st.cache_data`` entries the pages read: the JASPAR matrices (2.6 s
-to parse), the random-SNV background of Variant lookup's percentiles, and for a sequence CNN the filter PWMs and the influence of every filter on the
-page's default 100 sequences (side by side, 1.3 s each on the demo's DeepBind), then the best
-JASPAR match of the 8 most influential filters. A page that asks for an entry while the thread computes it
+thread that fills the same ``st.cache_data`` entries the pages read: for a sequence CNN first the
+filter PWMs and the influence of every filter on the page's default 100 sequences (side by side,
+1.3 s each on the demo's DeepBind), then the JASPAR matrices (2.6 s to parse, once per server)
+and the best JASPAR match of the 8 most influential filters; then the random-SNV background of
+Variant lookup's percentiles (5 s on the demo); the JASPAR matrices last for a model without
+filters. A page that asks for an entry while the thread computes it
 waits for that one computation (Streamlit's per-key compute lock) instead of starting its own.
 
 Only a running server warms (AppTest and scripts have no Streamlit runtime); ``NCV_WARM=0``
@@ -74,6 +76,7 @@ def _filters(path: Path, data: DataSet) -> None:
         infl = pool.submit(_one_thread, cached.influence, path, data, INFLUENCE_SEQS)
         fm, (influence, _) = motifs.result(), infl.result()
     order = abs(influence.mean_delta_prob[:, 0]).argsort()[::-1][:LOGOS]
+    cached.jaspar()  # the matrices the matches need (parsed once per server)
     cached.filter_matches(path, data, DISTANCE, [int(i) for i in order])
     log.info("warmed the filter views of %s (%d filters)", path.name, len(fm.pwms))
 
@@ -81,10 +84,10 @@ def _filters(path: Path, data: DataSet) -> None:
 def _work(path: Path | None, data: DataSet) -> None:
     try:
         with one_torch_thread():
-            cached.jaspar()
             if path is not None and hasattr(cached.model(path).model, "filter_conv"):
                 _filters(path, data)
             if path is not None:
                 cached.background(path, data)  # Variant lookup's percentiles (10,000 SNVs)
+            cached.jaspar()  # last for a model without filters: only Filter motifs reads it
     except Exception:  # a view that fails here fails again, visibly, on its page
         log.debug("warming %s failed", path, exc_info=True)

@@ -262,6 +262,10 @@ def test_every_page_in_chromium(server) -> None:
             assert "is the active model: the higher AUROC on the same held-out rows" in _alerts(
                 page
             )
+            curves = _figures(page)[0]
+            scorer_colors = _colors(curves) | {  # the methods' lines, the baselines' dotted lines
+                a["text"].split(" ")[0]: a["font"]["color"] for a in curves["layout"]["annotations"]
+            }
             _check(page, "train", shots)
 
             timings["first"]["Evaluate"] = _visit(page, "Evaluate")
@@ -272,6 +276,8 @@ def test_every_page_in_chromium(server) -> None:
             roc_c, pr_c = _colors(roc), _colors(pr)
             assert roc_c.pop("chance") == pr_c.pop("chance") == "#9e9e9e"  # neutral, not a scorer's
             assert roc_c == pr_c and len(set(roc_c.values())) == len(roc_c) == 3
+            for name, color in roc_c.items():  # the same colours as on Train (a model: its method)
+                assert color == scorer_colors[name.rsplit("-", 1)[-1]], (name, scorer_colors)
             assert not (pr["layout"].get("annotations") or [])  # no label over the curves
             _number(page, "Folds", 2)
             page.get_by_role("button", name="Run cross-validation").click()
