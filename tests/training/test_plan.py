@@ -66,10 +66,11 @@ def test_other_methods_and_cv(table) -> None:
 def test_the_reason_a_table_cannot_be_trained_on(table) -> None:
     unlabelled = table.assign(label=pd.array([pd.NA] * len(table), dtype="Int8"))
     plan = plan_training(unlabelled, meta=META)
-    assert plan.problem is not None and "positive" in plan.problem
+    assert plan.problem is not None and "no labelled rows" in plan.problem
     assert plan.n_labelled == 0 and plan.batches_per_epoch == 0
-    with pytest.raises(Exception, match="positive"):
+    with pytest.raises(Exception, match="no labelled rows") as raised:  # the same message
         train(unlabelled, meta=META, epochs=1)
+    assert str(raised.value) == plan.problem
     assert "no rows" in plan_training(table.iloc[:0], meta=META).problem
     assert "seq" in plan_training(table.drop(columns=["seq"]), meta=META, model="deepbind").problem
     assert "unknown training option" in plan_training(table, meta=META, colour="red").problem
