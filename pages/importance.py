@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ncv_core.interpret.ablation import GROUP_LABELS, GROUPS, group_ablation
-from ui import cached, figures, frame, nav, render, state, words
+from ui import cached, figures, frame, live, nav, render, state, words
 from ui.jobs import TaskRun
 
 frame.require(__file__)
@@ -140,21 +140,10 @@ def progress() -> None:
     if snap["status"] == "stopped":
         text = f"Ablation stopped after {done}/{total} runs"
     st.progress(done / (total or 1), text=text)
-    if job.running:
-        stopping = job.stop.is_set()
-        st.button(
-            "Stopping after this epoch..." if stopping else "Stop the ablation",
-            on_click=job.stop.set,
-            icon=":material/stop:",
-            disabled=stopping,
-            key="stop-ablation",
-        )
-    elif busy:
-        st.rerun()  # it ended: redraw the page once with the results
 
 
 if job is not None and job.key == key:
-    st.fragment(progress, run_every=1.0 if busy else None)()
+    live.poll(job, busy, progress, key="ablation", stop="Stop the ablation")
     snap = job.snapshot()
     render.show_notes(snap["notes"])
     if snap["status"] == "failed":

@@ -8,7 +8,7 @@ import streamlit as st
 
 from ncv_core.features.loci import read_loci
 from ncv_core.impute.regions import bed_regions, loci_regions
-from ui import cached_impute, dataset, figures, frame, impute_jobs, nav, render, state
+from ui import cached_impute, dataset, figures, frame, impute_jobs, live, nav, render, state
 
 frame.require(__file__)
 NEXT = "Score variants with the imputed tracks: Use imputed tracks makes them the data set's."
@@ -63,21 +63,15 @@ with st.expander("Tracks and model", expanded=st.session_state.get("ncv_impute_m
         st.session_state["ncv_impute_model"] = loaded
 
 
-def live() -> None:
+def progress() -> None:
     status = run.snapshot()
     st.progress(status.fraction(), text=status.describe())
     if status.history:
         render.chart(figures.imputation_curves(status.history), "imputation-training")
-    if run.running:
-        stopping = run.stop.is_set()
-        label = "Stopping after this batch..." if stopping else "Stop"
-        st.button(label, on_click=run.stop.set, icon=":material/stop:", disabled=stopping)
-    elif busy:
-        st.rerun()  # the fit ended: redraw the page once (it adopts the model)
 
 
-if run is not None:
-    st.fragment(live, run_every=1.0 if busy else None)()
+if run is not None:  # once the fit has ended, the page reruns (it adopts the model)
+    live.poll(run, busy, progress, key="imputation", stopping="Stopping after this batch...")
     done = run.snapshot()
     render.show_notes(done.notes)
     if done.error:

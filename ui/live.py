@@ -1,14 +1,17 @@
-"""A training run's live view, for every page that trains (Train, Cross-species): a progress
-bar per job, the validation curves of every stage (pre-training included) beside the baseline
-scores, the pseudo-labelling panel of ssl jobs, a Stop button; redrawn every second while it
-runs, then the page once more."""
+"""Background work, live: :func:`poll` redraws a page's view of a running job every second with
+a Stop button, then the page once more when it ends (every page with background work uses it);
+:func:`show_run` is a training run's view for every page that trains (Train, Cross-species): a
+progress bar per job, the validation curves of every stage (pre-training included) beside the
+baseline scores, the pseudo-labelling panel of ssl jobs."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import streamlit as st
 
 from ui import figures, render
-from ui.jobs import Job, TrainingRun
+from ui.jobs import BackgroundRun, Job, TrainingRun
 
 NO_PROMOTION = (
     "No pseudo-labels were promoted (the promotion option was off), so their count is not "
@@ -49,22 +52,40 @@ def _draw(run: TrainingRun, name: str) -> None:
             st.caption(NO_PROMOTION)
 
 
-def show_run(run: TrainingRun, busy: bool, name: str) -> None:
-    """Draw ``run`` in a fragment that polls it while ``busy``; ``name`` names the charts'
-    downloads and keys the Stop button."""
+def poll(
+    run: BackgroundRun,
+    busy: bool,
+    draw: Callable[[], None],
+    *,
+    key: str,
+    stop: str = "Stop",
+    stopping: str = "Stopping after this epoch...",
+) -> None:
+    """``draw()`` in a fragment that reruns every second while ``busy``, then a Stop button while
+    ``run`` runs; once it has ended, the whole page reruns once (results, enabled buttons).
+
+    Every page with background work (Train, Cross-species, Feature importance, Imputation)
+    polls through this; ``key`` keys the Stop button (``stop-KEY``).
+    """
 
     def live() -> None:
-        _draw(run, name)
+        draw()
         if run.running:
-            stopping = run.stop.is_set()
+            asked = run.stop.is_set()
             st.button(
-                "Stopping after this epoch..." if stopping else "Stop",
+                stopping if asked else stop,
                 on_click=run.stop.set,
                 icon=":material/stop:",
-                disabled=stopping,
-                key=f"stop-{name}",
+                disabled=asked,
+                key=f"stop-{key}",
             )
         elif busy:
-            st.rerun()  # the run ended: redraw the whole page once (results, Train button)
+            st.rerun()  # the run ended: redraw the whole page once
 
     st.fragment(live, run_every=1.0 if busy else None)()
+
+
+def show_run(run: TrainingRun, busy: bool, name: str) -> None:
+    """Draw ``run`` (:func:`poll`); ``name`` names the charts' downloads and keys the Stop
+    button."""
+    poll(run, busy, lambda: _draw(run, name), key=name)
