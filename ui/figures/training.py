@@ -35,7 +35,8 @@ def training_curves(
                 name=name,
                 line={"color": series_color(name), "dash": dash},
                 marker={"symbol": symbol},
-                hovertemplate="epoch %{x}<br>val AUROC %{y:.3f}<extra>" + name + "</extra>",
+                hovertemplate="epoch %{x}<br>AUROC on held-out rows %{y:.3f}"
+                f"<extra>{name}</extra>",
             )
         )
     colors = baseline_colors(baselines or {})
