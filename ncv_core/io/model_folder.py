@@ -24,8 +24,8 @@ from torch import nn
 from ncv_core.errors import NcvError
 from ncv_core.io.tables import atomic_path, ensure_writable, json_ready
 from ncv_core.io.text import check_text, describe_bytes
+from ncv_core.models.ensemble import build_network
 from ncv_core.models.loaded import LoadedModel
-from ncv_core.models.registry import build_model
 
 WEIGHTS, CARD, SPLIT = "model.safetensors", "card.json", "split.tsv"
 CARD_FORMAT = "ncv-model"
@@ -181,7 +181,7 @@ def load_model(path: str | os.PathLike, *, device: str | torch.device | None = N
     card = read_card(folder / CARD)
     arch = card["architecture"]
     try:
-        model = build_model(arch["name"], **arch["kwargs"])
+        model = build_network(arch["name"], arch["kwargs"], int(arch.get("members") or 1))
     except NcvError as exc:
         raise NcvError(f"cannot rebuild the network: {exc}", path=folder / CARD) from exc
     weights = folder / WEIGHTS

@@ -49,26 +49,96 @@ class Inputs:
         )
 
 
+TRANSFORM_RULES: tuple[str, ...] = ("auto", "none", "log1p", "arcsinh")
+"""Per-column transform rules (``TrainConfig.transform``); see :func:`choose_transforms`."""
+SKEW_LIMIT = 1.0
+"""``auto``: a column is heavy-tailed when its training skewness ``|g1|`` exceeds this."""
+
+
+def _log1p(v: np.ndarray) -> np.ndarray:
+    # chosen only for columns >= 0 on the training rows; a later negative value is clipped to 0
+    return np.log1p(np.maximum(v, 0.0))
+
+
+TRANSFORMS = {"identity": lambda v: v, "log1p": _log1p, "arcsinh": np.arcsinh}
+"""The per-column transforms a :class:`Scaler` applies before standardising (name -> function)."""
+
+
+def _skewness(v: np.ndarray) -> float:
+    """``|g1|`` (the biased sample skewness) of the finite values; 0 for < 3 or constant."""
+    v = v[np.isfinite(v)]
+    if len(v) < 3 or np.ptp(v) == 0:
+        return 0.0
+    d = v - v.mean()
+    m2 = float(np.mean(d**2))
+    return float(abs(np.mean(d**3) / m2**1.5)) if m2 > 0 else 0.0
+
+
+def choose_transforms(x: np.ndarray, rule: str = "auto") -> tuple[str, ...]:
+    """The transform of each column of ``x`` ``(n, F)`` (training rows) under ``rule``.
+
+    ``none``: identity everywhere. ``log1p``: ``log1p`` on every column whose training minimum
+    is >= 0, identity elsewhere. ``arcsinh``: ``arcsinh`` on every column. ``auto`` (the robust
+    default): a column with more than two distinct values whose skewness ``|g1|`` exceeds
+    :data:`SKEW_LIMIT` gets ``log1p`` when its minimum is >= 0, else ``arcsinh`` -- and keeps it
+    only when that lowers ``|g1|``; binary, near-symmetric and all-missing columns are left
+    alone. NaN values are ignored.
+
+    Returns
+    -------
+    tuple of str
+        ``(F,)`` names in :data:`TRANSFORMS`.
+    """
+    if rule not in TRANSFORM_RULES:
+        raise NcvError(f"unknown transform {rule!r}; expected one of {', '.join(TRANSFORM_RULES)}")
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    out = []
+    for j in range(x.shape[1]):
+        v = x[:, j][np.isfinite(x[:, j])]
+        nonneg = len(v) > 0 and v.min() >= 0
+        if rule == "none" or len(v) == 0:
+            out.append("identity")
+        elif rule == "log1p":
+            out.append("log1p" if nonneg else "identity")
+        elif rule == "arcsinh":
+            out.append("arcsinh")
+        else:
+            cand = "log1p" if nonneg else "arcsinh"
+            s0 = _skewness(v)
+            heavy = len(np.unique(v)) > 2 and s0 > SKEW_LIMIT
+            out.append(cand if heavy and _skewness(TRANSFORMS[cand](v)) < s0 else "identity")
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Scaler:
-    """Standardisation ``(x - mean) / scale`` per feature; missing values become the mean (0).
+    """A per-column transform then standardisation ``(t(x) - mean) / scale``; missing values
+    become the mean (0).
 
     Attributes
     ----------
     columns : tuple of str
         Feature names, in model input order.
     mean, scale : numpy.ndarray
-        ``(F,)`` float64 statistics fitted on training rows (scale 1 for constant features).
+        ``(F,)`` float64 statistics of the transformed training rows (scale 1 for constant
+        features).
+    transforms : tuple of str, optional
+        ``(F,)`` names in :data:`TRANSFORMS` (None: identity everywhere, as in older cards).
     """
 
     columns: tuple[str, ...]
     mean: np.ndarray
     scale: np.ndarray
+    transforms: tuple[str, ...] | None = None
 
     @classmethod
-    def fit(cls, x: np.ndarray, columns: Sequence[str]) -> Scaler:
-        """Fit on ``x`` ``(n, F)`` (training rows only); NaN and infinite values are ignored."""
+    def fit(cls, x: np.ndarray, columns: Sequence[str], rule: str = "none") -> Scaler:
+        """Fit on ``x`` ``(n, F)`` (training rows only): the transforms of ``rule``
+        (:func:`choose_transforms`), then the statistics; NaN and infinite values are ignored."""
         x = np.asarray(x, dtype=np.float64).reshape(len(x), len(columns))
+        x = np.where(np.isfinite(x), x, np.nan)
+        funcs = choose_transforms(x, rule)
+        x = _apply(x, funcs)
         present = np.isfinite(x)
         counts = present.sum(axis=0)
         sums = np.where(present, x, 0.0).sum(axis=0)
@@ -76,12 +146,12 @@ class Scaler:
         filled = np.where(present, x, mean)
         scale = filled.std(axis=0) if len(x) else np.ones(x.shape[1])
         scale = np.where(scale > 0, scale, 1.0)
-        return cls(tuple(columns), mean, scale)
+        return cls(tuple(columns), mean, scale, None if rule == "none" else funcs)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
-        """``(N, F)`` raw features -> ``(N, F)`` float32 standardised; missing (NaN) and
-        infinite values become 0 (the training mean), with one warning per call naming the
-        columns that had them and how many."""
+        """``(N, F)`` raw features -> ``(N, F)`` float32 transformed and standardised; missing
+        (NaN) and infinite values become 0 (the training mean), with one warning per call naming
+        the columns that had them and how many."""
         x = np.asarray(x, dtype=np.float64).reshape(len(x), len(self.columns))
         bad = ~np.isfinite(x)
         if bad.any():
@@ -93,26 +163,47 @@ class Scaler:
                 f"missing or infinite feature values are replaced by the training mean "
                 f"(values per column, of {len(x):,} rows): {cols}"
             )
-        z = (np.where(bad, self.mean, x) - self.mean) / self.scale
+        t = _apply(np.where(bad, np.nan, x), self.transforms)
+        z = (np.where(np.isfinite(t), t, self.mean) - self.mean) / self.scale
         return z.astype(np.float32)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (floats round-trip exactly through JSON)."""
-        return {
+        out: dict[str, Any] = {
             "columns": list(self.columns),
             "mean": self.mean.tolist(),
             "scale": self.scale.tolist(),
         }
+        if self.transforms is not None:
+            out["transforms"] = list(self.transforms)
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Scaler:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict` (no ``transforms``: identity, as in older cards)."""
         cols, mean, scale = d["columns"], d["mean"], d["scale"]
-        if not (len(cols) == len(mean) == len(scale)):
-            raise ValueError("scaler columns, mean and scale differ in length")
+        funcs = d.get("transforms")
+        if not (len(cols) == len(mean) == len(scale)) or (
+            funcs is not None and len(funcs) != len(cols)
+        ):
+            raise ValueError("scaler columns, mean, scale and transforms differ in length")
+        unknown = sorted(set(funcs or ()) - set(TRANSFORMS))
+        if unknown:
+            raise ValueError(f"unknown feature transforms {unknown}")
         return cls(
-            tuple(cols), np.asarray(mean, dtype=np.float64), np.asarray(scale, dtype=np.float64)
+            tuple(cols),
+            np.asarray(mean, dtype=np.float64),
+            np.asarray(scale, dtype=np.float64),
+            None if funcs is None else tuple(funcs),
         )
+
+
+def _apply(x: np.ndarray, funcs: Sequence[str] | None) -> np.ndarray:
+    """``x`` ``(N, F)`` with column ``j`` mapped by ``TRANSFORMS[funcs[j]]`` (NaN stays NaN)."""
+    if funcs is None or all(f == "identity" for f in funcs):
+        return x
+    with np.errstate(invalid="ignore"):
+        return np.column_stack([TRANSFORMS[f](x[:, j]) for j, f in enumerate(funcs)])
 
 
 def select_features(

@@ -17,7 +17,7 @@ from ncv_core import __version__
 from ncv_core.constants import BASES
 from ncv_core.io.model_folder import CARD_FORMAT, CARD_VERSION
 from ncv_core.io.tables import json_ready
-from ncv_core.models import n_parameters
+from ncv_core.models import n_members, n_parameters
 from ncv_core.models.encoding import SEQ_COLUMN, table_sha256
 from ncv_core.training.types import Fit, Prepared, TrainConfig
 
@@ -57,12 +57,14 @@ def build_card(
             "name": prep.model_name,
             "kwargs": dict(model.config),
             "n_parameters": n_parameters(model),
+            "members": n_members(model),
             "head": model.head,
             "n_tasks": model.n_tasks,
             "uses_seq": bool(model.uses_seq),
             "uses_tab": bool(model.uses_tab),
         },
         "method": cfg.method,
+        "preset": cfg.preset,
         "config": cfg.to_dict(),
         "seed": cfg.seed,
         "inputs": {

@@ -37,7 +37,13 @@ from ncv_core.training.card import build_card, split_frame
 from ncv_core.training.pretrain import Pretraining, bind, pretrain_card, pretrain_stage
 from ncv_core.training.splits import UNLABELLED, VALIDATION, cv_split, paper_split
 from ncv_core.training.steps import seeded_torch, validation_metrics
-from ncv_core.training.trainers import NoisyStudentTrainer, PseudoLabelTrainer, SupervisedTrainer
+from ncv_core.training.trainers import (
+    EnsembleTrainer,
+    NoisyStudentTrainer,
+    PseudoLabelTrainer,
+    SoftStudentTrainer,
+    SupervisedTrainer,
+)
 from ncv_core.training.types import Fit, Prepared, TrainConfig, TrainResult
 
 METRIC_KEYS = ("val_auroc", "val_aupr", "val_accuracy", "val_loss")
@@ -90,6 +96,7 @@ def train(
         raise NcvError(f"unknown training option: {exc}") from exc
     t0 = time.perf_counter()
     prep = prepare(table, meta or {}, cfg)
+    cfg = cfg.resolved(MODELS[prep.model_name].INPUTS)  # the preset's values, for this network
     prep.pretrain = bind(pretrain, prep) if pretrain is not None else None
     dev = resolve_device(device)
     run = _paper if cfg.split == "paper" else _cross_validate
@@ -212,7 +219,7 @@ def _fit(
     scaler = None
     tab = None
     if prep.raw_tab is not None:
-        scaler = Scaler.fit(prep.raw_tab[train_rows], prep.features)
+        scaler = Scaler.fit(prep.raw_tab[train_rows], prep.features, rule=cfg.transform)
         tab = torch.from_numpy(scaler.transform(prep.raw_tab))
     X = Inputs(prep.seq, tab)
     X_tr, X_val = X.take(train_rows), X.take(val_rows)
@@ -228,6 +235,10 @@ def _fit(
         build = partial(_build, prep, cfg, device=device)
         init, pre = pretrain_stage(prep, part, cfg, seed, stage, build, val, common)
     model, info = _run_method(prep, cfg, seed, stage, common, X_tr, y_tr, hidden, val, device, init)
+    inner = np.full(len(part), -1, dtype=np.int64)  # table row -> member that early-stopped on it
+    for i, rows in enumerate(info.pop("inner", None) or []):
+        if rows is not None:
+            inner[train_rows[rows]] = i
     if pre is not None:
         info["pretrain"] = pre
     model.eval()
@@ -245,7 +256,7 @@ def _fit(
         logit = predict_positive_logit(model, X_val, device, cfg.val_batch_size)
         val_scores = probability(logit[:, 0])
     model.cpu()
-    return Fit(model, scaler, info.pop("history"), info, metrics, val_scores)
+    return Fit(model, scaler, info.pop("history"), info, metrics, val_scores, inner)
 
 
 def _run_method(
@@ -272,7 +283,18 @@ def _run_method(
             "pseudo_labelled": int((ns.sample_weight_[~(y >= 0).any(axis=1)] > 0).sum()),
         }
         return ns.model_, {"history": ns.history_, **info}
-    model = _build(prep, cfg, seed, device, init)
+    build = partial(_build, prep, cfg, device=device, init=init)
+    if cfg.method == "ssl" and cfg.pseudo == "soft":
+        ss = SoftStudentTrainer(build, cfg, **common).fit(X, y, y_hidden=hidden, **val)
+        last = ss.student_ or ss.teacher_
+        info = {**_ensemble_info(last), "termination": ss.termination_condition_}
+        info["teacher_epochs"] = ss.teacher_.member_epochs_
+        info["pool_targets"] = ss.target_info_
+        return ss.model_, {"history": ss.history_, "inner": last.inner_, **info}
+    if cfg.method == "supervised" and (cfg.members > 1 or cfg.patience > 0):
+        ens = EnsembleTrainer(build, cfg, stage=stage, **common).fit(X, y, **val)
+        return ens.model_, {"history": ens.history_, "inner": ens.inner_, **_ensemble_info(ens)}
+    model = build(seed)
     if cfg.method == "ssl":
         tr = PseudoLabelTrainer(model, cfg, stage=stage, **common).fit(X, y, y_hidden=hidden, **val)
         extra = {"promoted_total": int((tr.labeled_iter_ > 0).sum())}
@@ -287,6 +309,18 @@ def _run_method(
         **extra,
     }
     return model, {"history": tr.history_, **info}
+
+
+def _ensemble_info(ens: EnsembleTrainer) -> dict[str, Any]:
+    """What the card records of an ensemble's training."""
+    return {
+        "termination": ens.termination_condition_,
+        "epochs_run": ens.n_iter_,
+        "member_epochs": ens.member_epochs_,
+        "n_batches": ens.n_batches_,
+        "n_examples": ens.n_examples_,
+        "members": len(ens.members_),
+    }
 
 
 def _paper(
@@ -313,7 +347,10 @@ def _paper(
         "by_chromosome": split.by_chromosome,
         "validation_chromosomes": split.validation_chromosomes,
     }
-    return fit, [], {"part": split.part}, info, fit.metrics
+    parts = {"part": split.part}
+    if (fit.inner >= 0).any():  # the inner early-stopping folds (labelled rows only)
+        parts["inner_fold"] = np.where(fit.inner >= 0, (fit.inner + 1).astype(str), "")
+    return fit, [], parts, info, fit.metrics
 
 
 def _cross_validate(

@@ -25,7 +25,19 @@ from ncv_core.training.types import TrainConfig
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "sgd": torch.optim.SGD,
     "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
 }
+
+
+def model_inputs(model: nn.Module) -> tuple[str, ...]:
+    """``("seq",)``, ``("tab",)`` or ``("seq", "tab")``: what a contract model reads."""
+    return tuple(k for k, on in (("seq", model.uses_seq), ("tab", model.uses_tab)) if on)
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """The config's optimizer over ``model``'s parameters (``lr``, ``weight_decay``)."""
+    decay = config.weight_decay or 0.0
+    return OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr, weight_decay=decay)
 
 
 def stream_generator(seed: int, stream: int) -> torch.Generator:
@@ -78,7 +90,9 @@ class BaseTrainer:
         stage: str = "train",
     ) -> None:
         self.model = model
-        self.config = config if config is not None else TrainConfig()
+        self.config = (config if config is not None else TrainConfig()).resolved(
+            model_inputs(model)
+        )
         self.seed = self.config.seed if seed is None else int(seed)
         self.device, self.progress, self.stop, self.stage = device, progress, stop, stage
 
@@ -94,7 +108,7 @@ class BaseTrainer:
         self.n_iter_, self.n_batches_, self.n_examples_ = 0, 0, 0
         self.termination_condition_ = "max_iter"
         self._t0 = time.perf_counter()
-        return device, OPTIMIZERS[self.config.optimizer](self.model.parameters(), lr=self.config.lr)
+        return device, make_optimizer(self.model, self.config)
 
     def _step(self, opt: torch.optim.Optimizer, loss: torch.Tensor, n_examples: int) -> float:
         """One SGD step on ``loss`` computed from ``n_examples`` rows; returns the loss."""
