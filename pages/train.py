@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ncv_core.models import MODELS
-from ncv_core.training.types import METHODS, TrainConfig
+from ncv_core.training.types import METHODS, PRESETS, TrainConfig
 from ui import cached, frame, live, nav, render, state, words
 from ui.jobs import Job, TrainingRun
 from ui.modelfiles import zip_model
@@ -51,12 +51,27 @@ epochs = c1.number_input(
     "ssl loss weight α(t) reaches 1 on this data set (the paper trains 30).",
 )
 seq_only = model in SEQUENCE_ONLY  # these learn on the demo with Adam (docs/TRAINING.md)
-optimizer = c2.selectbox("Optimizer", ["sgd", "adam"], index=int(seq_only), key=f"opt-{model}")
+optimizer = c2.selectbox(
+    "Optimizer", ["preset", "sgd", "adam", "adamw"], index=2 * seq_only, key=f"opt-{model}"
+)
 lr = c3.number_input(
-    "Learning rate", 1e-5, 1.0, 0.001 if seq_only else 0.03, format="%.4f", key=f"lr-{model}"
+    "Learning rate (0: the preset's)",
+    0.0,
+    1.0,
+    0.001 if seq_only else 0.0,
+    format="%.4f",
+    key=f"lr-{model}",
 )
 seed = c4.number_input("Seed", 0, 10_000, 0)
 folds = c5.number_input("Folds", 2, 10, 5, disabled=split != "cv")
+preset = st.radio(
+    "Preset",
+    PRESETS,
+    horizontal=True,
+    help="robust: transformed features, AdamW, a 5-network ensemble early-stopped on inner "
+    "folds of the labelled rows, soft noisy-student SSL (tabular models); paper: the SSL_dnn "
+    "paper's settings (docs/TRAINING.md)",
+)
 promote = st.checkbox(
     "ssl: move unlabelled loci the model is at least 95 % sure of into the labelled set after "
     "each epoch",
@@ -69,8 +84,9 @@ options = {
     "seed": int(seed),
     "split": split,
     "folds": int(folds),
-    "optimizer": optimizer,
-    "lr": float(lr),
+    "preset": preset,
+    "optimizer": None if optimizer == "preset" else optimizer,
+    "lr": float(lr) or None,
     "threshold": 0.95 if promote else None,
 }
 plans = {m: cached.training_plan(data, **options, method=m) for m in methods}

@@ -35,8 +35,10 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ncv_core.errors import NcvError
 from ncv_core.io.model_folder import save_model
+from ncv_core.models import MODELS
 from ncv_core.training import train
 from ncv_core.training.pretrain import Pretraining
+from ncv_core.training.types import TrainConfig
 from ui import notes, state
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,8 @@ class Job:
         per_fit = 1
         if self.options.get("method") == "noisy-student":
             per_fit = int(self.options.get("iterations", 1)) + 1
+        elif self.options.get("method") == "ssl" and _soft_ssl(self.options):
+            per_fit = 2  # teacher ensemble, then student ensemble
         return fits * (per_fit + int(self.pretrained))
 
     def fraction(self) -> float:
@@ -132,6 +136,14 @@ class Job:
         if ev.get("event") == "batch":
             parts.append(f"batch {ev['batch']}/{ev['n_batches']}")
         return f"{self.name}: " + " · ".join(parts)
+
+
+def _soft_ssl(options: dict[str, Any]) -> bool:
+    """Whether ``train`` with these options runs the soft noisy student (teacher + student)."""
+    known = {k: v for k, v in options.items() if k in TrainConfig.__dataclass_fields__}
+    name = options.get("model") or "mlp"
+    inputs = MODELS[name].INPUTS if name in MODELS else ("tab",)
+    return TrainConfig(**known).resolved(inputs).pseudo == "soft"
 
 
 GONE_AFTER_S = 20.0
