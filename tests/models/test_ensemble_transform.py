@@ -34,7 +34,12 @@ def test_auto_rule_on_hand_cases() -> None:
         "identity",
     )
     assert choose_transforms(x, "none") == ("identity",) * 6
-    assert choose_transforms(x, "log1p")[:4] == ("log1p", "identity", "identity", "log1p")  # min >= 0
+    assert choose_transforms(x, "log1p")[:4] == (
+        "log1p",
+        "identity",
+        "identity",
+        "log1p",
+    )  # min >= 0
     assert set(choose_transforms(x[:, :3], "arcsinh")) == {"arcsinh"}
     # a transform that would not lower |skew| is not kept: a left-skewed column >= 0
     left = 100 - np.exp(rng.normal(size=n))
@@ -73,7 +78,9 @@ def test_ensemble_predicts_the_mean_probability(n_tasks: int, head: str) -> None
     got = probability(positive_logits(ens.head, ens(None, x)).detach())
     np.testing.assert_allclose(got, naive, rtol=0, atol=1e-6)
     if head == "softmax":  # the softmax of its two logits is (1 - p, p)
-        np.testing.assert_allclose(torch.softmax(ens(None, x), 1)[:, 1].detach(), got[:, 0], atol=1e-6)
+        np.testing.assert_allclose(
+            torch.softmax(ens(None, x), 1)[:, 1].detach(), got[:, 0], atol=1e-6
+        )
     assert n_members(ens) == 4 and n_parameters(ens) == 4 * n_parameters(members[0])
     assert (ens.head, ens.n_tasks, ens.uses_tab, ens.uses_seq) == (head, n_tasks, True, False)
 
