@@ -1,14 +1,20 @@
 """Train a model on a feature table and write a model folder (model.safetensors, card.json,
 split.tsv).
 
-Methods: ssl (the SSL_dnn paper's pseudo-labelling, default), supervised (the same network on the
-labelled rows only) and noisy-student (teacher -> noisy student). Splits: paper (Table 2's design:
+Methods: ssl (default), supervised (the same network on the labelled rows only) and noisy-student
+(teacher -> noisy student). --preset robust (default; tabular models): transformed features,
+AdamW, a 5-network ensemble early-stopped on inner folds of the labelled rows, and for ssl a
+teacher ensemble's calibrated, prior-shifted soft targets for a noisy student ensemble;
+--preset paper: the SSL_dnn paper's settings (argmax pseudo-labels, alpha(t) ramp; add
+--threshold 0.95 for its promotion). docs/TRAINING.md. Splits: paper (Table 2's design:
 balanced labelled and validation sets, the rest unlabelled with hidden labels) or cv (k-fold, mean
 and standard error; the saved model is then refit on all rows).
 
 examples:
   ncv train --features gm.parquet --out models/gm
   ncv train --features gm.parquet --out models/gm-sup --method supervised --seed 3
+  ncv train --features annotations.tsv --out models/mine          # mlp: robust ensemble, ssl
+  ncv train --features annotations.tsv --out models/mine-paper --preset paper --threshold 0.95
   ncv train --features gm.parquet --out models/gm --n-labelled 550 --n-val 272
   ncv train --features annotations.tsv --out models/mine --split cv --folds 5
   ncv train --features gm.parquet --out models/gm-pre --model deepbind --optimizer adam \
@@ -175,7 +181,9 @@ def summary_line(card: dict, out: object) -> str:
     if "pretrain" in card:
         where += f", pre-trained on {card['pretrain']['n_used']:,} pseudo-labels"
     stopped = " (stopped early)" if card["training"].get("termination") == "stopped" else ""
+    k = card["architecture"].get("members") or 1
+    ensemble = f", {k}-network ensemble" if k > 1 else ""
     return (
-        f"trained {arch} ({card['method']}, seed {card['seed']}) on {where}: "
+        f"trained {arch} ({card['method']}, seed {card['seed']}{ensemble}) on {where}: "
         f"val AUROC {fmt('val_auroc')}, AUPR {fmt('val_aupr')}{stopped} -> {out}"
     )

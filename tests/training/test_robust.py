@@ -89,7 +89,9 @@ def test_early_stopping_uses_labelled_training_rows_only(table: pd.DataFrame) ->
     assert again.metrics["val_auroc"] != res.metrics["val_auroc"]
     assert (again.split["part"] == part).all()
     assert again.card["training"]["member_epochs"] == res.card["training"]["member_epochs"]
-    for (k, a), b in zip(res.model.state_dict().items(), again.model.state_dict().values()):
+    for (k, a), b in zip(
+        res.model.state_dict().items(), again.model.state_dict().values(), strict=True
+    ):
         assert torch.equal(a, b), k
 
 
@@ -114,7 +116,7 @@ def test_soft_ssl_is_seeded_and_saves_one_file(table: pd.DataFrame, tmp_path) ->
     a = train(table, method="ssl", seed=4, **QUICK)
     b = train(table, method="ssl", seed=4, **QUICK)
     assert a.metrics["val_auroc"] == b.metrics["val_auroc"]
-    for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values()):
+    for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values(), strict=True):
         assert torch.equal(x, y)
     c = train(table, method="ssl", seed=5, **QUICK)
     assert a.metrics["val_loss"] != c.metrics["val_loss"]
