@@ -175,3 +175,27 @@ def test_robust_default_beats_the_paper_recipe_on_heavy_tails() -> None:
     old = train(t, preset="paper", **opts).metrics["val_auroc"]
     new = train(t, **opts).metrics["val_auroc"]
     assert new > old + 0.05, (old, new)  # measured 0.788 -> 0.936
+
+
+def test_soft_ssl_reports_curves_and_honours_stop(table: pd.DataFrame) -> None:
+    events: list[dict] = []
+    res = train(table, method="ssl", progress=events.append, **QUICK)
+    epochs = [e for e in events if e["event"] == "epoch"]
+    assert {e["stage"] for e in epochs} == {"teacher", "student"}
+    assert all(0.0 <= e["val_auroc"] <= 1.0 for e in epochs)
+    assert [e["epoch"] for e in epochs if e["stage"] == "student"][:3] == [1, 2, 3]
+
+    class StopAfterFirstEpoch:
+        def __init__(self) -> None:
+            self.seen = 0
+
+        def __call__(self, event: dict) -> None:
+            self.seen += event["event"] == "epoch"
+
+        def is_set(self) -> bool:
+            return self.seen >= 1
+
+    flag = StopAfterFirstEpoch()
+    stopped = train(table, method="ssl", progress=flag, stop=flag, **QUICK)
+    assert stopped.card["training"]["termination"] == "stopped"
+    assert len(stopped.history) == 1 < len(res.history)
