@@ -114,3 +114,26 @@ def split_frame(table: pd.DataFrame, parts: dict[str, np.ndarray]) -> pd.DataFra
     for name, arr in parts.items():
         frame[name] = np.asarray(arr).astype(str)
     return frame
+
+
+def out_of_fold(split: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame | None:
+    """A CV run's out-of-fold predictions from its ``split.tsv`` (None for other splits).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        One row per labelled row: ``row`` (0-based index in the table), ``fold`` (1-based),
+        ``label`` and ``p`` (the probability from the fold model that did not train on it).
+    """
+    if "oof" not in split.columns:
+        return None
+    text = split["oof"].astype(str).to_numpy()
+    rows = np.flatnonzero(text != "")
+    return pd.DataFrame(
+        {
+            "row": rows,
+            "fold": split["part"].to_numpy()[rows].astype(int),
+            "label": np.asarray(labels)[rows],
+            "p": text[rows].astype(np.float64),
+        }
+    )

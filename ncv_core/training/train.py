@@ -33,7 +33,7 @@ from ncv_core.models.encoding import (
 )
 from ncv_core.models.predict import predict_positive_logit, probability
 from ncv_core.progress import ProgressFn, StopFlag, stopped
-from ncv_core.training.card import build_card, split_frame
+from ncv_core.training.card import build_card, out_of_fold, split_frame
 from ncv_core.training.pretrain import Pretraining, bind, pretrain_card, pretrain_stage
 from ncv_core.training.splits import UNLABELLED, VALIDATION, cv_split, paper_split
 from ncv_core.training.steps import seeded_torch, validation_metrics
@@ -123,29 +123,6 @@ def train(
         fit.scaler,
         [f.model for f in folds],
         out_of_fold(split, prep.labels[:, 0]),
-    )
-
-
-def out_of_fold(split: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame | None:
-    """A CV run's out-of-fold predictions from its ``split.tsv`` (None for other splits).
-
-    Returns
-    -------
-    pandas.DataFrame or None
-        One row per labelled row: ``row`` (0-based index in the table), ``fold`` (1-based),
-        ``label`` and ``p`` (the probability from the fold model that did not train on it).
-    """
-    if "oof" not in split.columns:
-        return None
-    text = split["oof"].astype(str).to_numpy()
-    rows = np.flatnonzero(text != "")
-    return pd.DataFrame(
-        {
-            "row": rows,
-            "fold": split["part"].to_numpy()[rows].astype(int),
-            "label": np.asarray(labels)[rows],
-            "p": text[rows].astype(np.float64),
-        }
     )
 
 
@@ -285,7 +262,8 @@ def _run_method(
         return ns.model_, {"history": ns.history_, **info}
     build = partial(_build, prep, cfg, device=device, init=init)
     if cfg.method == "ssl" and cfg.pseudo == "soft":
-        ss = SoftStudentTrainer(build, cfg, **common).fit(X, y, y_hidden=hidden, **val)
+        ss = SoftStudentTrainer(build, cfg, stage=stage, **common)
+        ss.fit(X, y, y_hidden=hidden, **val)
         last = ss.student_ or ss.teacher_
         info = {**_ensemble_info(last), "termination": ss.termination_condition_}
         info["teacher_epochs"] = ss.teacher_.member_epochs_

@@ -44,9 +44,9 @@ class SoftStudentTrainer:
     config : TrainConfig, optional
         The ensemble settings (``members``, ``patience``, ...), ``noise_std``,
         ``unlabelled_batch_size``.
-    seed, device, progress, stop
-        As in :class:`~ncv_core.training.trainers.base.BaseTrainer`; stages ``teacher`` and
-        ``student``.
+    seed, device, progress, stop, stage
+        As in :class:`~ncv_core.training.trainers.base.BaseTrainer`; progress stages ``teacher``
+        and ``student`` (``"{stage} · teacher"`` when ``stage`` is not ``"train"``: a CV fold).
 
     Attributes
     ----------
@@ -70,12 +70,14 @@ class SoftStudentTrainer:
         device: str | torch.device | None = None,
         progress: ProgressFn | None = None,
         stop: StopFlag | None = None,
+        stage: str = "train",
     ) -> None:
         self.build, self.config = build, config if config is not None else TrainConfig()
         self.seed = self.config.seed if seed is None else int(seed)
-        self.device, self.progress, self.stop = device, progress, stop
+        self.device, self.progress, self.stop, self.stage = device, progress, stop, stage
 
-    def _ensemble(self, seed: int, stage: str) -> EnsembleTrainer:
+    def _ensemble(self, seed: int, phase: str) -> EnsembleTrainer:
+        stage = phase if self.stage == "train" else f"{self.stage} · {phase}"
         return EnsembleTrainer(
             self.build,
             self.config,
