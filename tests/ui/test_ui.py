@@ -608,3 +608,13 @@ def test_warm_fills_the_filter_views_once_per_model_and_data(model_dir, monkeypa
     monkeypatch.setenv("NCV_WARM", "0")
     monkeypatch.setattr(warm, "_started", set())
     assert warm.warm(model_dir, data) is None
+
+
+def test_job_expects_teacher_and_student_for_soft_ssl(tmp_path: Path) -> None:
+    def fits(**options: object) -> int:
+        return Job("ssl", {"method": "ssl", **options}, tmp_path).expected_fits()
+
+    assert fits(model="mlp") == 2  # robust: teacher ensemble, then student ensemble
+    assert fits(model="mlp", preset="paper") == 1
+    assert fits(model="ssl_dnn") == 1  # sequence networks keep the paper's one-network ssl
+    assert fits(model="mlp", split="cv", folds=3) == 8
