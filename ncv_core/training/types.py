@@ -23,7 +23,7 @@ OPTIMIZERS: tuple[str, ...] = ("sgd", "adam", "adamw")
 
 METHODS: tuple[str, ...] = ("supervised", "ssl", "noisy-student")
 SPLITS: tuple[str, ...] = ("paper", "cv")
-PRESETS: tuple[str, ...] = ("robust", "paper")
+PRESETS: tuple[str, ...] = ("robust", "paper", "robust-all")
 PSEUDO: tuple[str, ...] = ("soft", "argmax")
 
 PAPER_RECIPE: dict[str, Any] = {
@@ -78,8 +78,10 @@ class TrainConfig:
     preset: str = _opt(
         "robust",
         "robust: transform, AdamW + weight decay, a 5-member ensemble early-stopped on inner "
-        "folds of the labelled rows, soft noisy-student SSL (tabular models); paper: the SSL_dnn "
-        "paper's settings. Options given explicitly override the preset",
+        "folds of the labelled rows, soft noisy-student SSL (tabular models; sequence networks "
+        "get the paper's settings with transformed tabular inputs); robust-all: that recipe for "
+        "every network (slower); paper: the SSL_dnn paper's settings. Options given explicitly "
+        "override the preset",
         choices=PRESETS,
     )
     model: str | None = _opt(
@@ -248,14 +250,19 @@ class TrainConfig:
         ``robust`` gives :data:`ROBUST_RECIPE` to tabular-only networks; networks that read
         sequence, the one-network trainers (``--method noisy-student``, ``--pseudo argmax``) and
         ``paper`` get :data:`PAPER_RECIPE` (under ``robust`` with the ``auto`` transform for any
-        tabular inputs).
+        tabular inputs). ``robust-all`` gives :data:`ROBUST_RECIPE` to every network (no
+        transform without tabular inputs), except to the one-network trainers.
         Fields given explicitly are kept.
         """
         recipe = dict(PAPER_RECIPE)
         in_loop = self.method == "noisy-student" or (
             self.method == "ssl" and self.pseudo == "argmax"
         )
-        if self.preset == "robust":
+        if self.preset == "robust-all" and not in_loop:
+            recipe = dict(ROBUST_RECIPE)
+            if "tab" not in inputs:
+                recipe["transform"] = "none"
+        elif self.preset in ("robust", "robust-all"):
             if inputs == ("tab",) and not in_loop:
                 recipe = dict(ROBUST_RECIPE)
             elif "tab" in inputs:

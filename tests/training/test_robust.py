@@ -147,6 +147,10 @@ def test_paper_preset_is_the_old_recipe(table: pd.DataFrame) -> None:
     seq = TrainConfig().resolved(("seq", "tab"))  # sequence networks: the paper + transform
     assert (seq.optimizer, seq.members, seq.transform) == ("sgd", 1, "auto")
     assert TrainConfig.from_dict({"method": "ssl"}).preset == "paper"  # a card before presets
+    every = TrainConfig(preset="robust-all")
+    assert every.resolved(("seq", "tab")).members == 5 and every.resolved(("seq",)).pseudo == "soft"
+    assert every.resolved(("seq",)).transform == "none"
+    assert TrainConfig(preset="robust-all", pseudo="argmax").resolved(("seq",)).members == 1
     opts = {"n_labelled": 60, "n_val": 40, "epochs": 3}
     old = train(table, method="ssl", preset="paper", **opts)
     spelled = train(table, method="ssl", **{**PAPER_RECIPE, **opts})
