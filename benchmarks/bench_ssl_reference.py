@@ -15,7 +15,8 @@ exactly its labelled / unlabelled / validation rows):
 
 Methods: ``ncv:ssl`` and ``ncv:supervised`` (``ncv_core.training.train``, default preset; ``mlp``
 on the tabular tasks), ``ncv:ssl-paper`` / ``ncv:supervised-paper`` (``--preset paper``, tabular
-tasks), ``ref:lr`` (LogisticRegression on signed-log1p, standardised features, labelled rows),
+tasks), ``ncv:ssl-robust-all`` / ``ncv:supervised-robust-all`` (``--preset robust-all``,
+Jurkat: the robust recipe for the sequence network), ``ref:lr`` (LogisticRegression on signed-log1p, standardised features, labelled rows),
 ``ref:self-training`` (SelfTrainingClassifier(LR, threshold 0.95) on labelled + unlabelled rows),
 ``ref:hgb`` (HistGradientBoostingClassifier on the raw labelled rows).
 
@@ -163,7 +164,14 @@ def run_task(name: str, table: pd.DataFrame, meta: dict, seed: int) -> list[dict
         "ncv:supervised": {"method": "supervised"},
         "ncv:ssl": {"method": "ssl"},
     }
-    if not seq_task:
+    if seq_task:  # the robust recipe is not the default for sequence networks: measure it
+        methods.update(
+            {
+                "ncv:supervised-robust-all": {"method": "supervised", "preset": "robust-all"},
+                "ncv:ssl-robust-all": {"method": "ssl", "preset": "robust-all"},
+            }
+        )
+    else:
         methods.update(
             {
                 "ncv:supervised-paper": {"method": "supervised", "preset": "paper"},

@@ -14,6 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 PRIOR_CLIP = (0.005, 0.995)
+MIN_SEPARATION = 0.1
+"""The teacher must separate the classes out of fold by at least this (mean calibrated
+probability of the positives minus that of the negatives) for its prior estimate to be used."""
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -51,11 +54,17 @@ def pacc_prior(p_pool: np.ndarray, p_oof: np.ndarray, y_oof: np.ndarray) -> floa
     :data:`PRIOR_CLIP`; ``p_pool`` ``(U,)`` and ``p_oof`` ``(n,)`` are calibrated probabilities,
     ``y_oof`` ``(n,)`` the out-of-fold rows' labels. Without both classes: the mean of ``p_pool``.
     """
+    raw, _ = _pacc(p_pool, p_oof, y_oof)
+    return float(np.clip(raw, *PRIOR_CLIP))
+
+
+def _pacc(p_pool: np.ndarray, p_oof: np.ndarray, y_oof: np.ndarray) -> tuple[float, float]:
+    """The unclipped PACC estimate and the separation ``mean p|pos - mean p|neg``."""
     p_pool, p_oof, y_oof = (np.asarray(a, dtype=np.float64) for a in (p_pool, p_oof, y_oof))
     if not ((y_oof == 1).any() and (y_oof == 0).any()):
-        return float(np.clip(p_pool.mean(), *PRIOR_CLIP))
+        return float(p_pool.mean()), 0.0
     tpr, fpr = p_oof[y_oof == 1].mean(), p_oof[y_oof == 0].mean()
-    return float(np.clip((p_pool.mean() - fpr) / max(tpr - fpr, 1e-6), *PRIOR_CLIP))
+    return float((p_pool.mean() - fpr) / max(tpr - fpr, 1e-6)), float(tpr - fpr)
 
 
 def shift_prior(p: np.ndarray, prior: float, train_prior: float) -> np.ndarray:
@@ -87,12 +96,26 @@ def pool_targets(
     Returns
     -------
     (numpy.ndarray, dict)
-        ``(U,)`` float32 targets; ``{"platt_a", "platt_b", "pool_prior", "train_prior"}``.
+        ``(U,)`` float32 targets; ``{"platt_a", "platt_b", "pool_prior", "train_prior",
+        "pacc_raw", "separation", "reliable"}``. ``reliable`` is False when the teacher separates
+        the classes out of fold by less than :data:`MIN_SEPARATION` or the unclipped PACC
+        estimate exceeds 1 (the pool looks more positive than the positives): the teacher cannot
+        tell the pool's prior and such targets should not be used.
     """
     a, b = platt(z_oof, y_oof)
     p_pool = _sigmoid(a * np.asarray(z_pool, dtype=np.float64) + b).mean(axis=0)
-    prior = pacc_prior(p_pool, _sigmoid(a * np.asarray(z_oof) + b), y_oof)
+    raw, separation = _pacc(p_pool, _sigmoid(a * np.asarray(z_oof) + b), y_oof)
+    prior = float(np.clip(raw, *PRIOR_CLIP))
     tp = float(np.clip(train_prior, *PRIOR_CLIP))
     q = shift_prior(p_pool, prior, tp)
-    info = {"platt_a": a, "platt_b": b, "pool_prior": prior, "train_prior": tp}
+    reliable = bool(separation >= MIN_SEPARATION and raw <= 1.0)  # below 0: "almost none", kept
+    info = {
+        "platt_a": a,
+        "platt_b": b,
+        "pool_prior": prior,
+        "train_prior": tp,
+        "pacc_raw": raw,
+        "separation": separation,
+        "reliable": reliable,
+    }
     return q.astype(np.float32), info

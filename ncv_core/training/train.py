@@ -268,6 +268,7 @@ def _run_method(
         info = {**_ensemble_info(last), "termination": ss.termination_condition_}
         info["teacher_epochs"] = ss.teacher_.member_epochs_
         info["pool_targets"] = ss.target_info_
+        info["student"] = ss.student_ is not None
         return ss.model_, {"history": ss.history_, "inner": last.inner_, **info}
     if cfg.method == "supervised" and (cfg.members > 1 or cfg.patience > 0):
         ens = EnsembleTrainer(build, cfg, stage=stage, **common).fit(X, y, **val)

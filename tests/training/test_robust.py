@@ -62,6 +62,30 @@ def test_pacc_recovers_a_pool_prior() -> None:
     assert q.shape == (4000,) and q.mean() == pytest.approx(0.1, abs=0.03)
 
 
+def test_targets_of_a_teacher_that_cannot_tell_the_prior_are_not_used() -> None:
+    rng = np.random.default_rng(2)
+    y_oof = np.repeat([1, 0], 100)
+    weak = pool_targets(rng.normal(size=(3, 500)), rng.normal(size=200), y_oof, 0.5)[1]
+    assert not weak["reliable"] and weak["separation"] < 0.1  # random logits: no separation
+    z_oof = np.concatenate([rng.normal(1, 1, 100), rng.normal(-1, 1, 100)])
+    good = pool_targets(rng.normal(-1, 1, (3, 500)), z_oof, y_oof, 0.5)[1]
+    assert good["reliable"] and good["separation"] > 0.3 and good["pool_prior"] < 0.1
+    shifted = pool_targets(rng.normal(4, 1, (3, 500)), z_oof, y_oof, 0.5)[1]  # beyond the positives
+    assert shifted["pacc_raw"] > 1 and not shifted["reliable"]
+
+
+def test_no_student_without_usable_targets() -> None:
+    rng = np.random.default_rng(0)
+    t = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+    y = np.r_[np.ones(60, int), np.zeros(240, int)]  # unrelated to the features
+    t["label"] = pd.array(y, dtype="Int8")
+    t.loc[rng.choice(300, 60, replace=False), "label"] = pd.NA
+    res = train(t, method="ssl", **QUICK)
+    info = res.card["training"]
+    assert not info["pool_targets"][0]["reliable"] and info["student"] is False
+    assert {r["phase"] for r in res.history} == {"teacher"}
+
+
 def test_inner_folds_are_stratified_and_cover_the_rows() -> None:
     y = np.array([0] * 20 + [1] * 7)
     folds = inner_folds(y, 5, seed=0)

@@ -9,6 +9,11 @@ prior-shifted soft targets for the pool, and a noisy student ensemble.
 3. Student: a fresh ensemble (other seeds) trained on the labelled rows plus, at every step, a
    pool batch with those soft targets and Gaussian input noise ``noise_std``.
 
+A task whose teacher cannot estimate the pool's prior (it separates the classes out of fold by
+less than :data:`~ncv_core.training.pool_targets.MIN_SEPARATION`, or the PACC estimate
+exceeds 1) gets no pool targets; when no task has any, no student is trained and the teacher is the
+model (``student_`` None): SSL then equals supervised rather than learning from wrong targets.
+
 Validation rows are never in the pool and never steer training (they are only scored).
 """
 
@@ -51,6 +56,7 @@ class SoftStudentTrainer:
     Attributes
     ----------
     teacher_, student_ : EnsembleTrainer
+        ``student_`` is None when stopped before it or when no task had usable targets.
     model_ : torch.nn.Module
         The student's ensemble (the teacher's when stopped before the student).
     targets_ : numpy.ndarray
@@ -111,8 +117,9 @@ class SoftStudentTrainer:
         self.targets_, self.target_info_ = self._targets(
             X, y, as_targets(y_hidden) if y_hidden is not None else None
         )
-        if self.termination_condition_ == "stopped":
-            return self
+        pool = ~(y >= 0).any(axis=1)
+        if self.termination_condition_ == "stopped" or not np.isfinite(self.targets_[pool]).any():
+            return self  # stopped, or no task with usable targets: the teacher is the model
         self.student_ = self._ensemble(self.seed + STUDENT_SEED, "student")
         self.student_.fit(X, y, pool_targets=self.targets_, **val)
         self.model_ = self.student_.model_
@@ -148,7 +155,8 @@ class SoftStudentTrainer:
             else:  # no out-of-fold scores: the members' mean probability as it is
                 p = torch.sigmoid(torch.from_numpy(z_pool[:, :, j])).mean(0).numpy()
                 q, info = p.astype(np.float32), {"pool_prior": float(p.mean())}
-            targets[pool, j] = q
+            if info.get("reliable", True):
+                targets[pool, j] = q  # else NaN: this task takes no pool loss
             info["pool_pos_frac"] = float(q.mean())
             if hidden is not None:
                 truth = hidden[pool, j]
