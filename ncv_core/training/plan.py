@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ncv_core.errors import NcvError
+from ncv_core.models import MODELS
 from ncv_core.training.splits import LABELLED, UNLABELLED, VALIDATION, cv_split, paper_split
 from ncv_core.training.steps import alpha_schedule
 from ncv_core.training.train import prepare
@@ -89,6 +90,7 @@ def plan_training(
     try:
         cfg = replace(config or TrainConfig(), **options)
         prep = prepare(table, meta or {}, cfg)
+        cfg = cfg.resolved(MODELS[prep.model_name].INPUTS)  # the preset's values, as train
         part = _part(prep.labels[:, 0], prep.chroms, cfg)
     except NcvError as exc:
         return TrainingPlan(problem=str(exc))
@@ -97,7 +99,7 @@ def plan_training(
     n_lab = int((part == LABELLED).sum())
     per_epoch = n_batches(n_lab, cfg.batch_size)
     final = full = None
-    if cfg.method in RAMP_METHODS and per_epoch:
+    if cfg.method in RAMP_METHODS and cfg.pseudo == "argmax" and per_epoch:  # soft: no ramp
         final = alpha_schedule(cfg.epochs * per_epoch - 1, cfg.t1, cfg.t2)
         full = cfg.t2 // per_epoch + 1
     return TrainingPlan(

@@ -77,3 +77,13 @@ def test_the_reason_a_table_cannot_be_trained_on(table) -> None:
     cv = plan_training(unlabelled, meta=META, split="cv")
     assert cv.problem is not None
     assert np.isfinite(plan_training(table, meta=META).final_alpha)
+
+
+def test_the_plan_resolves_the_preset_as_train_does(table) -> None:
+    tab = table.drop(columns=["seq"])  # a tabular table: mlp, robust preset, soft ssl (no ramp)
+    soft = plan_training(tab, meta=META, model="mlp", n_labelled=40, n_val=20)
+    assert soft.problem is None and soft.final_alpha is None and soft.epochs_for_full_alpha is None
+    paper = plan_training(tab, meta=META, model="mlp", preset="paper", n_labelled=40, n_val=20)
+    assert paper.problem is None and paper.batches_per_epoch == 3  # 40 rows, batches of 16
+    assert paper.final_alpha == 0.0  # 30 epochs x 3 batches = 90 < t1 = 100: the ramp not begun
+    assert paper.epochs_for_full_alpha == 600 // 3 + 1
