@@ -86,7 +86,28 @@ class _Member:
     epochs: int = 0
 
 
-class EnsembleTrainer:
+class MembersTrainer:
+    """What the trainers that build their own networks share: ``build(seed) -> nn.Module`` (a
+    fresh member), ``config`` (as resolved by ``train``), ``seed`` (default ``config.seed``),
+    ``device``, ``progress``, ``stop`` and the ``stage`` name their progress events carry."""
+
+    def __init__(
+        self,
+        build: Callable[[int], nn.Module],
+        config: TrainConfig | None = None,
+        *,
+        seed: int | None = None,
+        device: str | torch.device | None = None,
+        progress: ProgressFn | None = None,
+        stop: StopFlag | None = None,
+        stage: str = "train",
+    ) -> None:
+        self.build, self.config = build, config if config is not None else TrainConfig()
+        self.seed = self.config.seed if seed is None else int(seed)
+        self.device, self.progress, self.stop, self.stage = device, progress, stop, stage
+
+
+class EnsembleTrainer(MembersTrainer):
     """``config.members`` networks, lock step, early stopping on inner labelled folds.
 
     Parameters
@@ -117,21 +138,6 @@ class EnsembleTrainer:
         Epochs run (the longest member), steps, rows processed, ``"max_iter"``,
         ``"early_stopped"`` or ``"stopped"``.
     """
-
-    def __init__(
-        self,
-        build: Callable[[int], nn.Module],
-        config: TrainConfig | None = None,
-        *,
-        seed: int | None = None,
-        device: str | torch.device | None = None,
-        progress: ProgressFn | None = None,
-        stop: StopFlag | None = None,
-        stage: str = "train",
-    ) -> None:
-        self.build, self.config = build, config if config is not None else TrainConfig()
-        self.seed = self.config.seed if seed is None else int(seed)
-        self.device, self.progress, self.stop, self.stage = device, progress, stop, stage
 
     def fit(
         self,

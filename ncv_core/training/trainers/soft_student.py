@@ -19,27 +19,23 @@ Validation rows are never in the pool and never steer training (they are only sc
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from ncv_core.device import resolve_device
 from ncv_core.models.encoding import Inputs
 from ncv_core.models.predict import positive_logits, predict_logits
-from ncv_core.progress import ProgressFn, StopFlag
 from ncv_core.training.pool_targets import pool_targets
 from ncv_core.training.trainers.base import as_targets
-from ncv_core.training.trainers.ensemble import EnsembleTrainer
-from ncv_core.training.types import TrainConfig
+from ncv_core.training.trainers.ensemble import EnsembleTrainer, MembersTrainer
 
 STUDENT_SEED = 50_000
 """Offset of the student's seed from the teacher's (fresh initial weights, other streams)."""
 
 
-class SoftStudentTrainer:
+class SoftStudentTrainer(MembersTrainer):
     """Teacher ensemble -> soft pool targets -> noisy student ensemble (module docstring).
 
     Parameters
@@ -66,21 +62,6 @@ class SoftStudentTrainer:
     history_ : list of dict
         The teacher's then the student's epochs, with ``phase``.
     """
-
-    def __init__(
-        self,
-        build: Callable[[int], nn.Module],
-        config: TrainConfig | None = None,
-        *,
-        seed: int | None = None,
-        device: str | torch.device | None = None,
-        progress: ProgressFn | None = None,
-        stop: StopFlag | None = None,
-        stage: str = "train",
-    ) -> None:
-        self.build, self.config = build, config if config is not None else TrainConfig()
-        self.seed = self.config.seed if seed is None else int(seed)
-        self.device, self.progress, self.stop, self.stage = device, progress, stop, stage
 
     def _ensemble(self, seed: int, phase: str) -> EnsembleTrainer:
         stage = phase if self.stage == "train" else f"{self.stage} · {phase}"
